@@ -1,0 +1,3 @@
+from tdl_inbox.cli.main import main
+
+raise SystemExit(main())
