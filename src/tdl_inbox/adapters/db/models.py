@@ -1,0 +1,129 @@
+"""Tables. The schema is created only by the Alembic migrations in ``migrations/``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from tdl_inbox.adapters.db.types import UtcDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class FolderState(Base):
+    """The ingest checkpoint of one IMAP folder."""
+
+    __tablename__ = "folder_state"
+
+    folder: Mapped[str] = mapped_column(String(255), primary_key=True)
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger)
+    uidvalidity_changes: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Message(Base):
+    """Every message ingest saw, exactly once, whether or not it is a submission."""
+
+    __tablename__ = "message"
+    __table_args__ = (
+        UniqueConstraint("folder", "uidvalidity", "uid", name="uq_message_location"),
+        Index("ix_message_message_id_sha", "message_id", "raw_sha256"),
+        Index("ix_message_arrived_at", "arrived_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    folder: Mapped[str] = mapped_column(String(255))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[int] = mapped_column(BigInteger)
+    provider_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    raw_sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    arrived_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    subject: Mapped[str | None] = mapped_column(Text)
+    sender: Mapped[str | None] = mapped_column(String(320))
+    sender_name: Mapped[str | None] = mapped_column(Text)
+    defects: Mapped[str | None] = mapped_column(Text)
+    possible_duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    submission: Mapped[Submission | None] = relationship(back_populates="message")
+    rejection: Mapped[Rejection | None] = relationship(back_populates="message")
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="message", order_by="Attachment.position"
+    )
+
+
+class Submission(Base):
+    """A message whose subject names a configured assignment and a student."""
+
+    __tablename__ = "submission"
+    __table_args__ = (
+        Index("ix_submission_assignment_student", "assignment", "student"),
+        Index("ix_submission_late", "late"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_pk: Mapped[int] = mapped_column(ForeignKey("message.id"), unique=True)
+    assignment: Mapped[str] = mapped_column(String(64))
+    student: Mapped[str] = mapped_column(String(255))
+    arrived_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    deadline: Mapped[datetime] = mapped_column(UtcDateTime)
+    """The deadline the verdict was computed against; refreshed when the config changes."""
+    late: Mapped[bool] = mapped_column(Boolean)
+    late_by_seconds: Mapped[int] = mapped_column(BigInteger)
+    delivery_delay_suspected: Mapped[bool] = mapped_column(Boolean)
+
+    message: Mapped[Message] = relationship(back_populates="submission")
+
+
+class Rejection(Base):
+    """A message that is not a submission, with a reason a person understands."""
+
+    __tablename__ = "rejection"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_pk: Mapped[int] = mapped_column(ForeignKey("message.id"), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+
+    message: Mapped[Message] = relationship(back_populates="rejection")
+
+
+class Attachment(Base):
+    __tablename__ = "attachment"
+    __table_args__ = (UniqueConstraint("message_pk", "position", name="uq_attachment_position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_pk: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(Text)
+    """The name the sender gave, for display only; never used as a path."""
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    message: Mapped[Message] = relationship(back_populates="attachments")

@@ -1,0 +1,147 @@
+"""The configuration schema. Every model forbids unknown keys so a typo fails at startup."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from tdl_inbox.domain.assignments import (
+    Assignment,
+    DeadlineRule,
+    Kind,
+    assignment_key,
+    make_assignment,
+)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CourseConfig(_Section):
+    name: str = "Theoretical Deep Learning"
+    timezone: str = "Europe/Moscow"
+    deadline_time: time = time(23, 59)
+    deadline_after_days: int = Field(default=21, ge=0, le=366)
+    kind_aliases: dict[str, Kind] = Field(default_factory=dict)
+    """Extra words accepted for a kind in subjects, e.g. ``{"теор" = "theory"}``."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name like Europe/Moscow)"
+            ) from None
+        return value
+
+    @field_validator("deadline_time", mode="before")
+    @classmethod
+    def _hh_mm(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return time.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"expected HH:MM, got {value!r}") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def deadline_rule(self) -> DeadlineRule:
+        return DeadlineRule(self.zone, self.deadline_time, self.deadline_after_days)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class MailboxConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=1143, ge=1, le=65535)
+    security: Literal["tls", "starttls", "plain"] = "starttls"
+    cafile: Path | None = None
+    allow_plain: bool = False
+    username: str
+    password_env: str | None = None
+    password_file: Path | None = None
+    folder: str = "INBOX"
+    since: date | None = None
+    poll_interval_seconds: int = Field(default=60, ge=5)
+    timeout_seconds: float = Field(default=60, gt=0)
+    fetch_batch_messages: int = Field(default=50, ge=1, le=1000)
+    fetch_batch_bytes: int = Field(default=20_000_000, ge=1_000_000)
+    max_message_bytes: int = Field(default=50_000_000, ge=1_000_000)
+    """Messages larger than this are recorded as rejected from their headers alone."""
+
+    @model_validator(mode="after")
+    def _secrets_and_transport(self) -> MailboxConfig:
+        if (self.password_env is None) == (self.password_file is None):
+            raise ValueError("set exactly one of password_env or password_file")
+        if self.security == "plain" and not self.allow_plain and not _is_loopback(self.host):
+            raise ValueError(
+                f"security = 'plain' would send the password in clear to {self.host}; "
+                "use 'starttls' or 'tls', or set allow_plain = true"
+            )
+        return self
+
+
+class DatabaseConfig(_Section):
+    url: str = "sqlite:///tdl-inbox.db"
+
+
+class StorageConfig(_Section):
+    dir: Path = Path("store")
+
+
+class AssignmentConfig(_Section):
+    kind: Kind
+    number: int = Field(ge=0, le=999)
+    published: date
+    max_points: float = Field(gt=0)
+    deadline: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        return assignment_key(self.kind, self.number)
+
+
+class Settings(_Section):
+    course: CourseConfig = Field(default_factory=CourseConfig)
+    mailbox: MailboxConfig
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    assignment: list[AssignmentConfig] = Field(default_factory=list)
+
+    source: Path | None = Field(default=None, exclude=True)
+    """The file these settings came from (set by the loader, not by the file)."""
+
+    @model_validator(mode="after")
+    def _unique_assignments(self) -> Settings:
+        seen: set[str] = set()
+        for item in self.assignment:
+            if item.key in seen:
+                raise ValueError(f"assignment {item.key} is defined twice")
+            seen.add(item.key)
+        return self
+
+    def assignments(self) -> list[Assignment]:
+        rule = self.course.deadline_rule
+        return [
+            make_assignment(a.kind, a.number, a.published, a.max_points, rule, a.deadline)
+            for a in self.assignment
+        ]

@@ -1,0 +1,48 @@
+"""Errors a user can act on.
+
+TdlInboxError                 one clear line for the user; the CLI exits non-zero
+├── ConfigError               bad or missing configuration (names the key)
+├── DatabaseError             database unreachable, or its schema is behind
+├── StorageError              the store directory cannot be written (disk full, permissions)
+├── AlreadyRunning            another daemon holds the lock on this database
+├── NotFound                  an id or name given on the command line does not exist
+└── MailboxError              the IMAP server could not be used
+    ├── MailboxUnavailable    transient: connection refused, reset, timed out (retry)
+    └── MailboxRejected       permanent until a human acts: login refused, TLS failure
+"""
+
+
+class TdlInboxError(Exception):
+    """Base class; ``str(err)`` is the one line shown to the user."""
+
+
+class ConfigError(TdlInboxError):
+    pass
+
+
+class DatabaseError(TdlInboxError):
+    pass
+
+
+class StorageError(TdlInboxError):
+    pass
+
+
+class AlreadyRunning(TdlInboxError):
+    pass
+
+
+class NotFound(TdlInboxError):
+    pass
+
+
+class MailboxError(TdlInboxError):
+    pass
+
+
+class MailboxUnavailable(MailboxError):
+    pass
+
+
+class MailboxRejected(MailboxError):
+    pass

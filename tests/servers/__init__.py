@@ -1,0 +1,1 @@
+"""Real servers (Dovecot, PostgreSQL, SMTP) started on loopback for the test suite."""
