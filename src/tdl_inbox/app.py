@@ -1,0 +1,77 @@
+"""Composition root: build the real adapters from settings. Entry points call this."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from tdl_inbox.adapters.db.engine import make_engine, make_sessions
+from tdl_inbox.adapters.db.migrate import require_current
+from tdl_inbox.adapters.imap import ImapMailbox, ImapParams
+from tdl_inbox.adapters.store import BlobStore
+from tdl_inbox.config.loading import read_password
+from tdl_inbox.config.schema import Settings
+from tdl_inbox.errors import DatabaseError
+from tdl_inbox.services.context import IngestContext, ingest_context
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: BlobStore
+    ctx: IngestContext = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ctx = ingest_context(self.settings)
+
+    def imap_params(self) -> ImapParams:
+        mailbox = self.settings.mailbox
+        return ImapParams(
+            host=mailbox.host,
+            port=mailbox.port,
+            security=mailbox.security,
+            username=mailbox.username,
+            password=read_password(mailbox),
+            cafile=mailbox.cafile,
+            timeout_seconds=mailbox.timeout_seconds,
+        )
+
+    def open_mailbox(self) -> ImapMailbox:
+        return ImapMailbox(self.imap_params())
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_app(settings: Settings, *, require_schema: bool = True) -> App:
+    engine = make_engine(settings.database.url)
+    if require_schema:
+        with database_errors(settings):
+            require_current(engine)
+    assert settings.storage.dir is not None
+    return App(settings, engine, make_sessions(engine), BlobStore(settings.storage.dir))
+
+
+@contextlib.contextmanager
+def database_errors(settings: Settings) -> Iterator[None]:
+    """Report an unreachable database as one line naming it, without the password."""
+    try:
+        yield
+    except OperationalError as exc:
+        from sqlalchemy.engine import make_url
+
+        where = make_url(settings.database.url).render_as_string(hide_password=True)
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseError(f"cannot use database {where}: {reason}") from None

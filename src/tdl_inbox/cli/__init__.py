@@ -1,0 +1,1 @@
+"""The ``tdl-inbox`` command line: thin commands over the services."""

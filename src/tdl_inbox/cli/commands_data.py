@@ -1,0 +1,157 @@
+"""Looking at data: ``parse-subject``, ``assignments``, ``submissions``, ``rejected``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from tdl_inbox.cli.output import (
+    chosen_format,
+    emit_json,
+    emit_table,
+    format_options,
+    human_duration,
+    short_time,
+    to_jsonable,
+)
+from tdl_inbox.cli.state import CliState, pass_state
+from tdl_inbox.domain.classify import Accepted, classify
+from tdl_inbox.domain.subjects import SubjectError, parse_subject
+from tdl_inbox.errors import ConfigError, TdlInboxError
+from tdl_inbox.services.context import ingest_context
+from tdl_inbox.services.listing import assignment_rows, rejected_rows, submission_rows
+
+
+@click.command("parse-subject")
+@click.argument("subject")
+@format_options
+@pass_state
+def parse_subject_cmd(
+    state: CliState, subject: str, fmt: str, as_json: bool, output: Path | None
+) -> None:
+    """Show how a subject line is read (checked against the config's assignments if found)."""
+    try:
+        ctx = ingest_context(state.settings()) if state.config_path.exists() else None
+    except ConfigError:
+        ctx = None
+    result: dict[str, object]
+    if ctx is not None:
+        verdict = classify(subject, ctx.assignments, ctx.kind_aliases)
+        if isinstance(verdict, Accepted):
+            a = verdict.assignment
+            result = {
+                "ok": True,
+                "assignment": a.key,
+                "kind": a.kind.value,
+                "number": a.number,
+                "student": verdict.student,
+            }
+        else:
+            result = {"ok": False, "error": verdict.reason}
+    else:
+        try:
+            p = parse_subject(subject)
+            result = {
+                "ok": True,
+                "assignment": p.assignment,
+                "kind": p.kind.value,
+                "number": p.number,
+                "student": p.student,
+            }
+        except SubjectError as exc:
+            result = {"ok": False, "error": exc.reason}
+    if chosen_format(fmt, as_json) == "json":
+        emit_json(result, output)
+    else:
+        rows = [[key, str(value)] for key, value in result.items()]
+        emit_table("Subject", ["field", "value"], rows, output)
+    if not result["ok"]:
+        raise click.exceptions.Exit(1)
+
+
+@click.command()
+@format_options
+@pass_state
+def assignments(state: CliState, fmt: str, as_json: bool, output: Path | None) -> None:
+    """List configured assignments and their deadlines."""
+    settings = state.settings()
+    zone = settings.course.zone
+    rows = assignment_rows({a.key: a for a in settings.assignments()})
+    if chosen_format(fmt, as_json) == "json":
+        emit_json(to_jsonable(rows, zone), output)
+        return
+    table = [
+        [
+            r.assignment,
+            r.published,
+            short_time(r.deadline, zone) + (" (moved)" if r.deadline_overridden else ""),
+            f"{r.max_points:g}",
+        ]
+        for r in rows
+    ]
+    emit_table(
+        f"Assignments — {settings.course.name}",
+        ["assignment", "published", "deadline", "max points"],
+        table,
+        output,
+    )
+
+
+@click.command()
+@click.option("--assignment", "-a", help="Only this assignment, e.g. theory-2.")
+@format_options
+@pass_state
+def submissions(
+    state: CliState, assignment: str | None, fmt: str, as_json: bool, output: Path | None
+) -> None:
+    """List every recorded submission with its verdict."""
+    app = state.app()
+    if assignment is not None and assignment not in app.ctx.assignments:
+        raise TdlInboxError(f"unknown assignment {assignment} (see `tdl-inbox assignments`)")
+    zone = app.settings.course.zone
+    with app.sessions.begin() as session:
+        rows = submission_rows(session, app.store, app.ctx.assignments, assignment)
+    if chosen_format(fmt, as_json) == "json":
+        emit_json(to_jsonable(rows, zone), output)
+        return
+    table = [
+        [
+            str(r.id),
+            r.assignment,
+            r.student,
+            r.sender or "",
+            short_time(r.arrived_at, zone),
+            ("LATE " + human_duration(r.late_by_seconds)) if r.late else "on time",
+            ", ".join(a.filename for a in r.attachments),
+        ]
+        for r in rows
+    ]
+    emit_table(
+        "Submissions",
+        ["id", "assignment", "student", "sender", "arrived", "verdict", "files"],
+        table,
+        output,
+    )
+
+
+@click.command()
+@format_options
+@pass_state
+def rejected(state: CliState, fmt: str, as_json: bool, output: Path | None) -> None:
+    """List messages that are not submissions, with the reason."""
+    app = state.app()
+    zone = app.settings.course.zone
+    with app.sessions.begin() as session:
+        rows = rejected_rows(session)
+    if chosen_format(fmt, as_json) == "json":
+        emit_json(to_jsonable(rows, zone), output)
+        return
+    table = [
+        [str(r.id), r.subject or "", r.sender or "", short_time(r.arrived_at, zone), r.reason]
+        for r in rows
+    ]
+    emit_table("Rejected messages", ["id", "subject", "sender", "arrived", "reason"], table, output)
+
+
+COMMANDS = [parse_subject_cmd, assignments, submissions, rejected]

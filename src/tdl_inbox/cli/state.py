@@ -1,0 +1,41 @@
+"""What every command shares: the config location and the lazily built application."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from tdl_inbox.app import App, build_app
+from tdl_inbox.config.loading import find_config, load_config
+from tdl_inbox.config.schema import Settings
+
+
+@dataclass
+class CliState:
+    config_option: Path | None
+    debug: bool = False
+    _settings: Settings | None = field(default=None, init=False)
+    _app: App | None = field(default=None, init=False)
+
+    @property
+    def config_path(self) -> Path:
+        return find_config(self.config_option)
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_config(self.config_path)
+        return self._settings
+
+    def app(self, *, require_schema: bool = True) -> App:
+        if self._app is None:
+            self._app = build_app(self.settings(), require_schema=require_schema)
+        return self._app
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+
+
+pass_state = click.make_pass_decorator(CliState)

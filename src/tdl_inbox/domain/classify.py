@@ -1,0 +1,40 @@
+"""Decide whether a message is a submission, and of what, from its subject."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from tdl_inbox.domain.assignments import Assignment, Kind
+from tdl_inbox.domain.subjects import SubjectError, parse_subject
+
+# Proton Mail Bridge serves this placeholder when it cannot decrypt or rebuild a message.
+BRIDGE_PLACEHOLDER_SUBJECT = "message failed to build"
+
+
+@dataclass(frozen=True)
+class Accepted:
+    assignment: Assignment
+    student: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    reason: str
+
+
+def classify(
+    subject: str | None,
+    assignments: Mapping[str, Assignment],
+    aliases: Mapping[str, Kind] | None = None,
+) -> Accepted | Rejected:
+    if subject is not None and subject.strip().lower() == BRIDGE_PLACEHOLDER_SUBJECT:
+        return Rejected("Proton Mail Bridge could not decrypt or rebuild this message")
+    try:
+        parsed = parse_subject(subject, aliases)
+    except SubjectError as exc:
+        return Rejected(exc.reason)
+    assignment = assignments.get(parsed.assignment)
+    if assignment is None:
+        return Rejected(f"unknown assignment {parsed.assignment}")
+    return Accepted(assignment, parsed.student)

@@ -1,0 +1,173 @@
+"""``poll_once``: one ingest cycle. The scheduler, the ``poll`` command and the tests call it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tdl_inbox.adapters.db.models import FolderState
+from tdl_inbox.adapters.imap import MessageMeta
+from tdl_inbox.adapters.store import BlobStore
+from tdl_inbox.services.context import IngestContext
+from tdl_inbox.services.ports import Clock, Mailbox, MailboxFactory
+from tdl_inbox.services.recording import Incoming, Location, Outcome, advance_checkpoint, record
+from tdl_inbox.services.remap import remap_folder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PollReport:
+    new_submissions: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    already_recorded: int = 0
+    before_since: int = 0
+    remapped: int = 0
+    uidvalidity_changed: bool = False
+    interrupted: bool = False
+    outcomes: list[tuple[int, Outcome]] = field(default_factory=list)
+
+    @property
+    def recorded(self) -> int:
+        return self.new_submissions + self.rejected
+
+    def count(self, uid: int, outcome: Outcome) -> None:
+        self.outcomes.append((uid, outcome))
+        if outcome is Outcome.SUBMISSION:
+            self.new_submissions += 1
+        elif outcome is Outcome.REJECTED:
+            self.rejected += 1
+        elif outcome is Outcome.DUPLICATE:
+            self.duplicates += 1
+        else:
+            self.already_recorded += 1
+
+
+def _batches(metas: Sequence[MessageMeta], ctx: IngestContext) -> Iterator[list[MessageMeta]]:
+    """Group messages so one FETCH stays within the configured count and byte bounds."""
+    batch: list[MessageMeta] = []
+    size = 0
+    for meta in metas:
+        if batch and (len(batch) >= ctx.batch_messages or size + meta.size > ctx.batch_bytes):
+            yield batch
+            batch, size = [], 0
+        batch.append(meta)
+        size += meta.size
+    if batch:
+        yield batch
+
+
+def poll_once(
+    open_mailbox: MailboxFactory,
+    sessions: sessionmaker[Session],
+    store: BlobStore,
+    ctx: IngestContext,
+    clock: Clock,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> PollReport:
+    """Fetch what is new in the folder and record each message exactly once."""
+    report = PollReport()
+    store.ensure()
+    with open_mailbox() as mailbox:
+        status = mailbox.select(ctx.folder)
+        with sessions.begin() as session:
+            state = session.get(FolderState, ctx.folder)
+            known = None if state is None else (state.uidvalidity, state.last_uid)
+        if known is not None and known[0] != status.uidvalidity:
+            report.uidvalidity_changed = True
+            log.warning(
+                "folder %s: UIDVALIDITY changed from %s to %s; matching messages by identity",
+                ctx.folder,
+                known[0],
+                status.uidvalidity,
+            )
+            report.remapped, last_uid = remap_folder(
+                mailbox, sessions, ctx, status.uidvalidity, clock
+            )
+        else:
+            last_uid = 0 if known is None else known[1]
+        _ingest_new(
+            mailbox, sessions, store, ctx, clock, status.uidvalidity, last_uid, report, should_stop
+        )
+    return report
+
+
+def _ingest_new(
+    mailbox: Mailbox,
+    sessions: sessionmaker[Session],
+    store: BlobStore,
+    ctx: IngestContext,
+    clock: Clock,
+    uidvalidity: int,
+    last_uid: int,
+    report: PollReport,
+    should_stop: Callable[[], bool],
+) -> None:
+    uids = mailbox.uids_after(last_uid)
+    if not uids:
+        return
+    metas = mailbox.fetch_meta(uids)
+    wanted: list[MessageMeta] = []
+    for meta in metas:
+        if ctx.since is not None and meta.arrived_at < ctx.since:
+            report.before_since += 1
+            continue
+        wanted.append(meta)
+    for batch in _batches(wanted, ctx):
+        if should_stop():
+            report.interrupted = True
+            return
+        _ingest_batch(mailbox, sessions, store, ctx, clock, uidvalidity, batch, report, should_stop)
+        if report.interrupted:
+            return
+    if metas:
+        # Mail skipped as older than `since` (or expunged mid-poll) still moves the checkpoint,
+        # so it is not listed again on the next poll.
+        with sessions.begin() as session:
+            advance_checkpoint(session, Location(ctx.folder, uidvalidity, metas[-1].uid), clock())
+
+
+def _ingest_batch(
+    mailbox: Mailbox,
+    sessions: sessionmaker[Session],
+    store: BlobStore,
+    ctx: IngestContext,
+    clock: Clock,
+    uidvalidity: int,
+    batch: list[MessageMeta],
+    report: PollReport,
+    should_stop: Callable[[], bool],
+) -> None:
+    small = [m.uid for m in batch if m.size <= ctx.max_message_bytes]
+    fetched = {raw.uid: raw for raw in mailbox.fetch_raw(small)} if small else {}
+    for meta in batch:
+        if should_stop():
+            report.interrupted = True
+            return
+        location = Location(ctx.folder, uidvalidity, meta.uid)
+        raw_message = fetched.pop(meta.uid, None)
+        if meta.size > ctx.max_message_bytes:
+            incoming = Incoming(
+                location,
+                mailbox.fetch_header(meta.uid),
+                meta.size,
+                meta.arrived_at,
+                meta.provider_id,
+                oversized=True,
+            )
+        elif raw_message is not None:
+            incoming = Incoming(
+                location, raw_message.raw, meta.size, raw_message.arrived_at, meta.provider_id
+            )
+        else:
+            log.info("folder %s uid %s vanished before it could be fetched", ctx.folder, meta.uid)
+            continue
+        with sessions.begin() as session:
+            outcome = record(session, store, ctx, incoming, clock())
+        report.count(meta.uid, outcome)
+        log.info("folder=%s uid=%s outcome=%s", ctx.folder, meta.uid, outcome.value)
+        del incoming, raw_message

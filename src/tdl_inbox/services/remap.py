@@ -1,0 +1,89 @@
+"""Re-match a folder after its UIDVALIDITY changed, instead of importing it again.
+
+Proton Mail Bridge issues a new UIDVALIDITY on every resync, so this is routine. Each message
+now in the folder is matched to a recorded one by its provider id (``X-Pm-Internal-Id``,
+Gmail's ``X-GM-MSGID``), else by Message-ID plus arrival time; matched rows get their new
+location. The checkpoint moves to just below the first unmatched UID, so the normal ingest
+path picks up the rest (where content duplicates are caught by Message-ID + SHA-256).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tdl_inbox.adapters.db.models import FolderState, Message
+from tdl_inbox.adapters.imap import MessageMeta
+from tdl_inbox.services.context import IngestContext
+from tdl_inbox.services.ports import Clock, Mailbox
+
+log = logging.getLogger(__name__)
+
+
+def _match(
+    session: Session, folder: str, uidvalidity: int, meta: MessageMeta, taken: set[int]
+) -> Message | None:
+    candidates: list[Message] = []
+    if meta.provider_id is not None:
+        candidates = list(
+            session.scalars(select(Message).where(Message.provider_id == meta.provider_id))
+        )
+    if not candidates and meta.message_id:
+        candidates = list(
+            session.scalars(
+                select(Message).where(
+                    Message.folder == folder,
+                    Message.message_id == meta.message_id,
+                    Message.arrived_at == meta.arrived_at,
+                )
+            )
+        )
+    # A row already moved to the new epoch belongs to another UID (a copy in the folder).
+    return next((m for m in candidates if m.id not in taken and m.uidvalidity != uidvalidity), None)
+
+
+def remap_folder(
+    mailbox: Mailbox,
+    sessions: sessionmaker[Session],
+    ctx: IngestContext,
+    uidvalidity: int,
+    clock: Clock,
+) -> tuple[int, int]:
+    """Re-match every message in the folder; returns (matched count, new checkpoint UID)."""
+    metas = mailbox.fetch_meta(mailbox.uids_after(0))
+    matched = 0
+    first_unmatched: int | None = None
+    with sessions.begin() as session:
+        taken: set[int] = set()
+        for meta in metas:
+            already = session.scalar(
+                select(Message).where(
+                    Message.folder == ctx.folder,
+                    Message.uidvalidity == uidvalidity,
+                    Message.uid == meta.uid,
+                )
+            )
+            row = already or _match(session, ctx.folder, uidvalidity, meta, taken)
+            if row is None:
+                if first_unmatched is None:
+                    first_unmatched = meta.uid
+                continue
+            taken.add(row.id)
+            row.folder, row.uidvalidity, row.uid = ctx.folder, uidvalidity, meta.uid
+            matched += 1
+        if first_unmatched is not None:
+            last_uid = first_unmatched - 1
+        else:
+            last_uid = metas[-1].uid if metas else 0
+        state = session.get(FolderState, ctx.folder)
+        assert state is not None  # remap only runs for a folder seen before
+        state.uidvalidity = uidvalidity
+        state.last_uid = last_uid
+        state.uidvalidity_changes += 1
+        state.updated_at = clock()
+    log.warning(
+        "folder %s: %d recorded messages re-matched after UIDVALIDITY change", ctx.folder, matched
+    )
+    return matched, last_uid
