@@ -7,8 +7,11 @@ import os
 import sys
 
 
-def configure_logging(verbose: bool = False) -> None:
-    """Log to standard error; under systemd (journald adds its own timestamps) omit the time."""
+def configure_logging(verbose: bool = False, level: int = logging.WARNING) -> None:
+    """Log to standard error; under systemd (journald adds its own timestamps) omit the time.
+
+    One-shot commands log warnings only; the daemon raises the level to INFO.
+    """
     under_journald = "JOURNAL_STREAM" in os.environ
     fmt = "%(levelname)s %(name)s: %(message)s"
     if not under_journald:
@@ -17,6 +20,6 @@ def configure_logging(verbose: bool = False) -> None:
     handler.setFormatter(logging.Formatter(fmt))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    root.setLevel(logging.DEBUG if verbose else level)
     for noisy in ("apscheduler", "imapclient", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -16,6 +16,7 @@ import contextlib
 import grp
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -38,6 +39,8 @@ _LIBEXEC_CANDIDATES = (
     "/opt/homebrew/opt/dovecot/libexec/dovecot",
     "/usr/local/opt/dovecot/libexec/dovecot",
 )
+
+_SAFE_PATH = re.compile(r"^[A-Za-z0-9_./+-]+$")  # goes into dovecot.conf unquoted
 
 _OPENSSL_CONFIG = """\
 [req]
@@ -134,7 +137,7 @@ def make_traversable(path: Path, *, allowed_root: Path | None = None) -> None:
 
 
 def process_group_members(pgid: int) -> list[int]:
-    """Pids of the processes in process group *pgid* (Linux ``/proc``; [] elsewhere)."""
+    """Pids of the live processes in process group *pgid* (Linux ``/proc``; [] elsewhere)."""
     members = []
     for entry in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -143,17 +146,21 @@ def process_group_members(pgid: int) -> list[int]:
             continue
         # pid (comm) state ppid pgrp ... ; comm may contain spaces and parentheses
         fields = stat[stat.rindex(")") + 2 :].split()
-        if int(fields[2]) == pgid:
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):  # zombies are dead
             members.append(int(entry.parent.name))
     return members
 
 
-def kill_process_group(proc: subprocess.Popen[bytes], *, grace: float = 1.0) -> None:
+def kill_process_group(
+    proc: subprocess.Popen[bytes], *, grace: float = 1.0, lone_leader: float = 0.1
+) -> None:
     """Stop the process group led by *proc* and reap *proc*.
 
     SIGCONT (in case it was paused) and SIGTERM go to the whole group at once (much faster
-    than letting Dovecot's master shut its children down one by one); whatever is still
-    alive after *grace* seconds gets SIGKILL. *proc* must have been started with
+    than letting Dovecot's master shut its children down one by one). Whatever is still
+    alive after *grace* seconds gets SIGKILL, and so does the leader once it has been alone
+    for *lone_leader* seconds (Dovecot's master sometimes sleeps a second after its children
+    are gone, with nothing left to do). *proc* must have been started with
     ``start_new_session=True``.
     """
     pgid = proc.pid
@@ -161,14 +168,23 @@ def kill_process_group(proc: subprocess.Popen[bytes], *, grace: float = 1.0) -> 
         for sig in (signal.SIGCONT, signal.SIGTERM):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pgid, sig)
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and (proc.poll() is None or process_group_members(pgid)):
+    start = time.monotonic()
+    alone_since: float | None = None
+    while (now := time.monotonic()) - start < grace:
+        leader_alive = proc.poll() is None
+        others = [pid for pid in process_group_members(pgid) if pid != pgid]
+        if not leader_alive and not others:
+            break
+        if leader_alive and not others:
+            alone_since = alone_since or now
+            if now - alone_since >= lone_leader:
+                break
         time.sleep(0.005)
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGKILL)
     proc.wait()
-    for pid in process_group_members(pgid):  # children that outlived their master
+    for pid in process_group_members(pgid):  # children that outlived their leader
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
 
@@ -206,6 +222,8 @@ class Dovecot:
         extra_conf: str = "",
     ) -> None:
         self.base_dir = Path(base_dir).resolve()
+        if not _SAFE_PATH.match(str(self.base_dir)):
+            raise ValueError(f"base_dir must be a plain path (no spaces etc.): {self.base_dir}")
         self.host = LOOPBACK
         self.port = 0
         self.tls_port: int | None = None
@@ -433,7 +451,9 @@ service imap {{
                 return
             if time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"dovecot did not come up in {timeout} s:\n{self._log_tail(offset)}")
+                raise RuntimeError(
+                    f"dovecot did not come up in {timeout} s:\n{self._log_tail(offset)}"
+                )
             time.sleep(0.01)
 
     def _greets(self) -> bool:
@@ -628,4 +648,3 @@ __all__ = [
     "make_traversable",
     "process_group_members",
 ]
-

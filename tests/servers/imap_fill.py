@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
 from imapclient import IMAPClient
 
@@ -37,7 +37,7 @@ __all__ = [
     "write_maildir",
 ]
 
-Flag = str | bytes
+Flag: TypeAlias = str | bytes
 
 
 class ImapAccount(Protocol):
@@ -53,7 +53,7 @@ class ImapAccount(Protocol):
     def password(self) -> str: ...
 
 
-Target = IMAPClient | ImapAccount
+Target: TypeAlias = IMAPClient | ImapAccount
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,13 @@ def multiappend(
 
 
 # ------------------------------------------------------------------------------- Maildir
-_MAILDIR_FLAGS = {"\\draft": "D", "\\flagged": "F", "\\answered": "R", "\\seen": "S", "\\deleted": "T"}
+_MAILDIR_FLAGS = {
+    "\\draft": "D",
+    "\\flagged": "F",
+    "\\answered": "R",
+    "\\seen": "S",
+    "\\deleted": "T",
+}
 _counter = itertools.count()
 
 

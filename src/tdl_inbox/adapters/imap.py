@@ -88,8 +88,12 @@ class ImapMailbox:
         return f"{self.params.host}:{self.params.port}"
 
     def __enter__(self) -> ImapMailbox:
-        with self._errors("connect to"):
-            self._connect()
+        try:
+            with self._errors("connect to"):
+                self._connect()
+        except BaseException:
+            self.close()
+            raise
         return self
 
     def __exit__(
@@ -106,6 +110,8 @@ class ImapMailbox:
         except Exception:  # the session is being abandoned anyway; make sure the socket closes
             with contextlib.suppress(Exception):
                 client.shutdown()
+            with contextlib.suppress(Exception):
+                client._imap.sock.close()
 
     def _connect(self) -> None:
         p = self.params

@@ -122,7 +122,7 @@ def submissions(
             r.student,
             r.sender or "",
             short_time(r.arrived_at, zone),
-            ("LATE " + human_duration(r.late_by_seconds)) if r.late else "on time",
+            _verdict(r.late, r.late_by_seconds, r.delivery_delay_suspected),
             ", ".join(a.filename for a in r.attachments),
         ]
         for r in rows
@@ -152,6 +152,13 @@ def rejected(state: CliState, fmt: str, as_json: bool, output: Path | None) -> N
         for r in rows
     ]
     emit_table("Rejected messages", ["id", "subject", "sender", "arrived", "reason"], table, output)
+
+
+def _verdict(late: bool, late_by_seconds: int, delay_suspected: bool) -> str:
+    if not late:
+        return "on time"
+    text = "LATE " + human_duration(late_by_seconds)
+    return text + " (Date: before deadline)" if delay_suspected else text
 
 
 COMMANDS = [parse_subject_cmd, assignments, submissions, rejected]

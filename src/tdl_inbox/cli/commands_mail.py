@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import click
@@ -50,6 +51,8 @@ def poll(state: CliState, fmt: str, as_json: bool, output: Path | None) -> None:
 @pass_state
 def run(state: CliState) -> None:
     """Poll the mailbox every mailbox.poll_interval_seconds until stopped."""
+    if not logging.getLogger().isEnabledFor(logging.INFO):
+        logging.getLogger().setLevel(logging.INFO)
     Daemon(state.app()).run()
 
 

@@ -49,7 +49,7 @@ for module in (commands_setup, commands_mail, commands_data):
 def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        cli.main(args=argv, prog_name="tdl-inbox", standalone_mode=False)
+        result = cli.main(args=argv, prog_name="tdl-inbox", standalone_mode=False)
     except TdlInboxError as exc:
         click.echo(f"tdl-inbox: error: {exc}", err=True)
         return EXIT_ERROR
@@ -74,4 +74,5 @@ def main(argv: list[str] | None = None) -> int:
             err=True,
         )
         return EXIT_INTERNAL
-    return 0
+    # Without standalone mode click returns the code of an ``Exit`` raised by a command.
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,1 @@
+"""``make demo`` (``python -m demo``): tdl-inbox end to end against a local pymap server."""

@@ -1,0 +1,140 @@
+"""The CLI and daemon as processes: kill -9 mid-poll, SIGTERM, one daemon per database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from servers.imap_fill import multiappend
+from support import PASSWORD_ENV, submission
+
+pytestmark = pytest.mark.dovecot
+
+BASE = datetime(2019, 3, 10, 12, 0, tzinfo=UTC)
+
+
+def cli(app, *args: str) -> list[str]:
+    return [sys.executable, "-m", "tdl_inbox", "--config", str(app.settings.source), *args]
+
+
+def env_for(dovecot) -> dict[str, str]:
+    return {**os.environ, PASSWORD_ENV: dovecot.password}
+
+
+def recorded(db: Path) -> int:
+    with sqlite3.connect(db) as connection:
+        return connection.execute("SELECT count(*) FROM message").fetchone()[0]
+
+
+def wait_until(predicate, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.02)
+
+
+def fill(dovecot, folder: str, count: int) -> None:
+    messages = [
+        (
+            submission(f"Theory 1 - Student {n}", attachments=[(f"s{n}.pdf", os.urandom(20_000))]),
+            BASE + timedelta(minutes=n),
+        )
+        for n in range(count)
+    ]
+    multiappend(dovecot, folder, messages)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kill_after", [1, 7, 23])
+def test_poll_killed_mid_way_and_restarted_records_each_message_once(
+    dovecot, imap_folder, make_app, kill_after
+):
+    fill(dovecot, imap_folder, 40)
+    app = make_app(imap_folder)
+    db = Path(app.settings.database.url.removeprefix("sqlite:///"))
+    process = subprocess.Popen(
+        cli(app, "poll"), env=env_for(dovecot), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_until(lambda: recorded(db) >= kill_after or process.poll() is not None)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait()
+
+    again = subprocess.run(cli(app, "poll", "--json"), env=env_for(dovecot), capture_output=True)
+    assert again.returncode == 0, again.stderr
+
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute("SELECT uid, raw_sha256 FROM message").fetchall()
+        subjects = connection.execute("SELECT student FROM submission").fetchall()
+        last_uid = connection.execute("SELECT last_uid FROM folder_state").fetchone()[0]
+    assert len(rows) == 40
+    assert len({uid for uid, _ in rows}) == 40
+    assert sorted(s for (s,) in subjects) == sorted(f"Student {n}" for n in range(40))
+    assert last_uid == max(uid for uid, _ in rows)
+    for _, digest in rows:
+        assert app.store.verify(digest)
+
+
+def test_daemon_polls_then_exits_zero_on_sigterm_and_refuses_a_twin(dovecot, imap_folder, make_app):
+    fill(dovecot, imap_folder, 3)
+    app = make_app(imap_folder)
+    db = Path(app.settings.database.url.removeprefix("sqlite:///"))
+    log = app.store.root.parent / "daemon.log"
+    with log.open("wb") as output:
+        daemon = subprocess.Popen(
+            cli(app, "run"), env=env_for(dovecot), stdout=output, stderr=output
+        )
+    try:
+        wait_until(lambda: recorded(db) == 3)
+        twin = subprocess.run(cli(app, "run"), env=env_for(dovecot), capture_output=True, text=True)
+        assert twin.returncode == 1
+        assert "already running" in twin.stderr
+        assert len(twin.stderr.strip().splitlines()) == 1
+        polled = subprocess.run(
+            cli(app, "poll"), env=env_for(dovecot), capture_output=True, text=True
+        )
+        assert polled.returncode == 1
+        assert "already running" in polled.stderr
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        code = daemon.wait(timeout=30)
+    assert code == 0
+    text = log.read_text()
+    assert "daemon stopped" in text
+    assert "Traceback" not in text
+    assert dovecot.password not in text
+
+
+def test_check_reports_a_wrong_password_in_one_line(dovecot, imap_folder, make_app):
+    app = make_app(imap_folder)
+    env = {**os.environ, PASSWORD_ENV: "wrong-password"}
+    result = subprocess.run(cli(app, "check"), env=env, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "login to" in result.stderr
+    assert "refused" in result.stderr
+    assert "wrong-password" not in result.stdout + result.stderr
+    good = subprocess.run(cli(app, "check"), env=env_for(dovecot), capture_output=True, text=True)
+    assert good.returncode == 0, good.stderr
+    assert "ok   mailbox" in good.stdout
+
+
+def test_poll_against_a_closed_port_is_one_clear_line(dovecot, imap_folder, make_app, tmp_path):
+    app = make_app(imap_folder)
+    config = Path(app.settings.source)
+    config.write_text(config.read_text().replace(f"port = {dovecot.port}", "port = 1"))
+    result = subprocess.run(cli(app, "poll"), env=env_for(dovecot), capture_output=True, text=True)
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip()
+        == "tdl-inbox: error: cannot connect to 127.0.0.1:1: connection refused"
+    )

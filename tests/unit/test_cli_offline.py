@@ -1,0 +1,127 @@
+"""Commands that need no server: contracts of their JSON, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tdl_inbox.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = str(ROOT / "config.example.toml")
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_parse_subject_json_contract(capsys):
+    code, out, _ = run(
+        capsys, "--config", EXAMPLE, "parse-subject", "Re: Theory 2 - Ivan Ivanov", "--json"
+    )
+    assert code == 0
+    assert json.loads(out) == {
+        "ok": True,
+        "assignment": "theory-2",
+        "kind": "theory",
+        "number": 2,
+        "student": "Ivan Ivanov",
+    }
+
+
+def test_parse_subject_checks_configured_assignments(capsys):
+    code, out, _ = run(
+        capsys, "--config", EXAMPLE, "parse-subject", "Theory 7 - Ivan Ivanov", "--json"
+    )
+    assert code == 1
+    assert json.loads(out) == {"ok": False, "error": "unknown assignment theory-7"}
+
+
+def test_parse_subject_without_config_only_parses(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TDL_INBOX_CONFIG", raising=False)
+    code, out, _ = run(capsys, "parse-subject", "Лаба 7 - Иван Иванов", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["assignment"] == "lab-7"
+
+
+def test_assignments_json_contract(capsys):
+    code, out, _ = run(capsys, "--config", EXAMPLE, "assignments", "--json")
+    assert code == 0
+    items = {item["assignment"]: item for item in json.loads(out)}
+    assert items["theory-1"] == {
+        "assignment": "theory-1",
+        "kind": "theory",
+        "number": 1,
+        "published": "2019-02-23",
+        "deadline": "2019-03-16T23:59:00+03:00",
+        "max_points": 10,
+        "deadline_overridden": False,
+    }
+    assert items["lab-1"]["deadline"] == "2019-03-30T23:59:00+03:00"
+    assert items["lab-1"]["deadline_overridden"] is True
+
+
+def test_assignments_table_and_output_file(capsys, tmp_path):
+    target = tmp_path / "out.txt"
+    code, out, _ = run(capsys, "--config", EXAMPLE, "assignments", "--output", str(target))
+    assert code == 0
+    assert out == ""
+    text = target.read_text(encoding="utf-8")
+    assert "theory-1" in text
+    assert "2019-03-16 23:59:00 +0300" in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["frobnicate"], "No such command 'frobnicate'"),
+        (
+            ["--config", "/nonexistent/x.toml", "submissions"],
+            "config file /nonexistent/x.toml not found",
+        ),
+        (["--config", EXAMPLE, "submissions", "--format", "xml"], "'xml' is not one of"),
+    ],
+)
+def test_bad_input_is_one_line_and_non_zero(capsys, argv, message):
+    code, _, err = run(capsys, *argv)
+    assert code != 0
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_bad_config_names_the_key(capsys, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[mailbox]\nusername = "u"\npassword_env = "X"\nfolderr = "INBOX"\n')
+    code, _, err = run(capsys, "--config", str(bad), "assignments")
+    assert code == 1
+    assert "mailbox.folderr: unknown key" in err
+
+
+def test_empty_database_is_refused_with_what_to_run(capsys, tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text('[mailbox]\nusername = "u"\npassword_env = "X"\n')
+    code, _, err = run(capsys, "--config", str(config), "submissions")
+    assert code == 1
+    assert "run `tdl-inbox db upgrade`" in err
+
+
+def test_init_writes_config_and_creates_database(capsys, tmp_path):
+    config = tmp_path / "tdl-inbox.toml"
+    code, out, _ = run(capsys, "--config", str(config), "init")
+    assert code == 0
+    assert config.exists()
+    assert (tmp_path / "tdl-inbox.db").exists()
+    assert (tmp_path / "store").is_dir()
+    assert oct((tmp_path / "store").stat().st_mode & 0o777) == "0o700"
+    assert oct((tmp_path / "tdl-inbox.db").stat().st_mode & 0o777) == "0o600"
+    code, out, _ = run(capsys, "--config", str(config), "submissions", "--json")
+    assert (code, json.loads(out)) == (0, [])
+    code, out, _ = run(capsys, "--config", str(config), "init")
+    assert code == 0
+    assert "keeping it" in out
