@@ -38,7 +38,8 @@ def encoded_word(text: str, charset: str = "utf-8", encoding: Encoding = "B") ->
     if encoding == "B":
         payload = base64.b64encode(data).decode("ascii")
     else:
-        payload = binascii.b2a_qp(data, header=True).decode("ascii").replace("?", "=3F")
+        qp = binascii.b2a_qp(data, header=True).decode("ascii")
+        payload = qp.replace("=\n", "").replace("?", "=3F")
     return f"=?{charset}?{encoding}?{payload}?="
 
 
@@ -80,10 +81,12 @@ def filename_params(param: str, name: str, style: FilenameStyle, charset: str = 
             chunks[i] = chunks[i][:cut]
     parts = [f"{param}*0*={charset}''{chunks[0]}"]
     parts += [f"{param}*{i}*={chunk}" for i, chunk in enumerate(chunks[1:], 1)]
-    return ";\r\n\t".join(["", *parts]).encode()
+    return ";\n\t".join(["", *parts]).encode()
 
 
-def _header(name: str, value: HeaderValue, charset: str = "utf-8", encoding: Encoding = "B") -> bytes:
+def _header(
+    name: str, value: HeaderValue, charset: str = "utf-8", encoding: Encoding = "B"
+) -> bytes:
     if isinstance(value, bytes):
         return name.encode() + b": " + value
     if not value.isascii():
@@ -131,6 +134,7 @@ def build_submission(
     subject_charset: str = "utf-8",
     subject_encoding: Encoding = "B",
     body: str = "Homework attached.",
+    boundary: str = BOUNDARY,
     linesep: bytes = b"\r\n",
 ) -> bytes:
     """A whole message: text body plus ``attachments`` (``(name, data)`` pairs are PDFs with
@@ -159,11 +163,13 @@ def build_submission(
     if not attachments:
         lines += text_part
     else:
-        lines += [f'Content-Type: multipart/mixed; boundary="{BOUNDARY}"'.encode(), b""]
+        lines += [f'Content-Type: multipart/mixed; boundary="{boundary}"'.encode(), b""]
         for item in (text_part, *map(_attachment_part, map(_as_attachment, attachments))):
-            lines += [f"--{BOUNDARY}".encode(), *item]
-        lines.append(f"--{BOUNDARY}--".encode())
-    return linesep.join(lines) + linesep
+            lines += [f"--{boundary}".encode(), *item]
+        lines.append(f"--{boundary}--".encode())
+    # Everything is joined with LF first, so folded values and CRLF data come out uniform.
+    joined = b"\n".join(lines).replace(b"\r\n", b"\n") + b"\n"
+    return joined if linesep == b"\n" else joined.replace(b"\n", linesep)
 
 
 def _as_attachment(item: Attachment | tuple[str, bytes]) -> Attachment:

@@ -5,18 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
+
 from corpus import corpus_files, with_line_endings
 from servers.imap_fill import multiappend
-from sqlalchemy import func, select
 from support import poll
-
 from tdl_inbox.adapters.db.models import Message, Rejection, Submission
 
 pytestmark = [pytest.mark.dovecot, pytest.mark.slow]
 
 
 @pytest.mark.parametrize("ending", [b"\n", b"\r\n"], ids=["LF", "CRLF"])
-def test_whole_corpus_is_recorded_as_submission_or_rejection(dovecot, imap_folder, make_app, ending):
+def test_whole_corpus_is_recorded_as_submission_or_rejection(
+    dovecot, imap_folder, make_app, ending
+):
     files = corpus_files()
     start = datetime(2019, 3, 1, tzinfo=UTC)
     messages = [

@@ -30,7 +30,7 @@ import io
 import re
 from collections.abc import Iterator
 from datetime import datetime
-from email.generator import BytesGenerator, Generator
+from email.generator import BytesGenerator
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import Compat32
@@ -75,6 +75,16 @@ class _RawHeaders(Compat32):
 
     def header_fetch_parse(self, name: str, value: str) -> str:
         return value
+
+
+class _Generator(BytesGenerator):
+    def _handle_multipart(self, msg: Message) -> None:
+        # A multipart whose boundary was never found keeps its body as text; the stock
+        # generator writes it through get_payload(), which turns 8-bit bytes into U+FFFD.
+        if msg.is_multipart():
+            super()._handle_multipart(msg)  # type: ignore[misc]
+        else:
+            self._handle_text(msg)  # type: ignore[attr-defined]
 
 
 _POLICY = _RawHeaders()
@@ -320,18 +330,10 @@ def _forwarded(part: Message, decoder: HeaderDecoder) -> MailAttachment:
     try:
         buffer = io.BytesIO()
         for message in inner:
-            BytesGenerator(buffer, mangle_from_=False, policy=_OUTPUT_POLICY).flatten(message)
+            _Generator(buffer, mangle_from_=False, policy=_OUTPUT_POLICY).flatten(message)
         data = data or buffer.getvalue()
-    except Exception:
-        # BytesGenerator fails on 8-bit text in a multipart whose boundary was never found;
-        # the text generator copes (re-encoding 8-bit parts), which is still the same mail.
-        try:
-            text = io.StringIO()
-            for message in inner:
-                Generator(text, mangle_from_=False, policy=_OUTPUT_POLICY).flatten(message)
-            data = text.getvalue().encode("utf-8", "surrogateescape")
-        except Exception as exc:
-            decoder.defects.append(f"could not re-serialise a forwarded message: {exc!r}"[:200])
+    except Exception as exc:  # the generator is recursive and stricter than the parser
+        decoder.defects.append(f"could not re-serialise a forwarded message: {exc!r}"[:200])
     name = decoder.filename(part)
     if not name:
         subject = inner[0].get("subject") if inner else None

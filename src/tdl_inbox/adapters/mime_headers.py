@@ -51,6 +51,7 @@ _MIXED_SCRIPT = re.compile("[a-zA-Z](?=[\u0400-\u04ff])|[\u0400-\u04ff](?=[a-zA-
 _LOWER_UPPER = re.compile("[а-яё][А-ЯЁ]")
 # The most frequent Russian letters: a right decoding is full of them, a wrong one is not.
 _FREQUENT = frozenset("оеаинтсрвлкмдпу")
+_RUSSIAN = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюя")
 # Control characters go; whitespace ones (a CR/LF smuggled into an encoded word) become spaces.
 _CONTROL: dict[int, str | None] = {c: None for c in (*range(32), *range(127, 160))}
 _CONTROL.update(dict.fromkeys((9, 10, 11, 12, 13), " "))
@@ -95,7 +96,17 @@ def _plausible_cyrillic(text: str) -> bool:
 
 
 def _cyrillic_score(text: str) -> int:
-    return sum(c in _FREQUENT for c in text.lower()) - 2 * len(_LOWER_UPPER.findall(text))
+    # Frequent Russian letters score 2, other Russian letters 1; symbols (box drawing from
+    # koi8-r, "Ј" from cp1251) and capitals inside words are what wrong decodings look like.
+    score = -2 * len(_LOWER_UPPER.findall(text))
+    for c in text.lower():
+        if c in _FREQUENT:
+            score += 2
+        elif c in _RUSSIAN:
+            score += 1
+        elif not c.isascii():
+            score -= 3
+    return score
 
 
 def guess_decode(data: bytes, hint: str | None = None) -> tuple[str, str]:

@@ -108,6 +108,16 @@ class StorageConfig(_Section):
     dir: Path = Path("store")
 
 
+class GradingConfig(_Section):
+    k_hw: float = Field(default=8, ge=0)
+    k_exam: float = Field(default=4, ge=0)
+    exam_max_points: float = Field(default=10, gt=0)
+    counting: Literal["latest_on_time", "latest"] = "latest_on_time"
+    """Which version of a student's assignment counts when they sent several."""
+    claim_minutes: int = Field(default=120, ge=1)
+    """A grader's claim on a submission expires after this long, returning it to the queue."""
+
+
 class AssignmentConfig(_Section):
     kind: Kind
     number: int = Field(ge=0, le=999)
@@ -125,6 +135,7 @@ class Settings(_Section):
     mailbox: MailboxConfig
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
+    grading: GradingConfig = Field(default_factory=GradingConfig)
     assignment: list[AssignmentConfig] = Field(default_factory=list)
 
     source: Path | None = Field(default=None, exclude=True)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from tdl_inbox.adapters.db.models import Message, Rejection, Submission
+from tdl_inbox.adapters.db.models import Attachment, Message, Rejection, Student, Submission
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.assignments import Assignment
 from tdl_inbox.services.verdicts import refresh_verdicts
+from tdl_inbox.services.versions import Policy, ranked
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,11 @@ class SubmissionRow:
     delivery_delay_suspected: bool
     message_id: str | None
     attachments: tuple[AttachmentRow, ...]
+    version: int
+    counts: bool
+    student_id: int | None
+    link_flag: str | None
+    name_in_subject: str
 
 
 @dataclass(frozen=True)
@@ -75,28 +81,39 @@ def assignment_rows(assignments: Mapping[str, Assignment]) -> list[AssignmentRow
     ]
 
 
+def attachment_rows(
+    store: BlobStore, attachments: Iterable[Attachment]
+) -> tuple[AttachmentRow, ...]:
+    return tuple(
+        AttachmentRow(a.filename, a.size, a.sha256, str(store.path_for(a.sha256).resolve()))
+        for a in attachments
+    )
+
+
 def submission_rows(
     session: Session,
     store: BlobStore,
     assignments: Mapping[str, Assignment],
     assignment: str | None = None,
+    policy: Policy = "latest_on_time",
 ) -> list[SubmissionRow]:
     refresh_verdicts(session, assignments)
+    versions = ranked(policy, assignment)
     query = (
-        select(Submission)
+        select(Submission, versions.c.version, versions.c.rank, Student.name)
+        .join(versions, versions.c.id == Submission.id)
+        .outerjoin(Student, Student.id == Submission.student_id)
         .options(selectinload(Submission.message).selectinload(Message.attachments))
         .order_by(Submission.arrived_at, Submission.id)
     )
-    if assignment is not None:
-        query = query.where(Submission.assignment == assignment)
     rows = []
-    for sub in session.scalars(query):
+    for sub, version, rank, roster_name in session.execute(query):
         message = sub.message
         rows.append(
             SubmissionRow(
                 id=sub.id,
                 assignment=sub.assignment,
-                student=sub.student,
+                student=roster_name or sub.student,
                 sender=message.sender,
                 arrived_at=sub.arrived_at,
                 sent_at=message.sent_at,
@@ -105,12 +122,12 @@ def submission_rows(
                 late_by_seconds=sub.late_by_seconds,
                 delivery_delay_suspected=sub.delivery_delay_suspected,
                 message_id=message.message_id,
-                attachments=tuple(
-                    AttachmentRow(
-                        a.filename, a.size, a.sha256, str(store.path_for(a.sha256).resolve())
-                    )
-                    for a in message.attachments
-                ),
+                attachments=attachment_rows(store, message.attachments),
+                version=version,
+                counts=rank == 1,
+                student_id=sub.student_id,
+                link_flag=sub.link_flag,
+                name_in_subject=sub.student,
             )
         )
     return rows

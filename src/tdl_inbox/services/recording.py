@@ -20,6 +20,7 @@ from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.classify import Accepted, Rejected, classify
 from tdl_inbox.domain.lateness import judge
 from tdl_inbox.services.context import IngestContext
+from tdl_inbox.services.roster import decide_link
 
 
 class Outcome(enum.Enum):
@@ -155,6 +156,7 @@ def record(
     verdict = _verdict_for(ctx, mail, incoming)
     if isinstance(verdict, Accepted):
         lateness = judge(incoming.arrived_at, verdict.assignment.deadline, mail.sent_at)
+        link = decide_link(session, mail.from_address, verdict.student)
         message.submission = Submission(
             assignment=verdict.assignment.key,
             student=verdict.student,
@@ -163,6 +165,11 @@ def record(
             late=lateness.late,
             late_by_seconds=lateness.late_by_seconds,
             delivery_delay_suspected=lateness.delivery_delay_suspected,
+            student_id=link.student_id,
+            owner=link.owner,
+            link_flag=link.flag,
+            link_manual=False,
+            chosen=False,
         )
         outcome = Outcome.SUBMISSION
     else:

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -79,18 +80,31 @@ class Message(Base):
 
 
 class Submission(Base):
-    """A message whose subject names a configured assignment and a student."""
+    """A message whose subject names a configured assignment and a student.
+
+    ``owner`` groups the versions of one student's assignment: ``s:<student id>`` when linked
+    to the roster, else ``n:<name key>`` (the name as written, normalised).
+    """
 
     __tablename__ = "submission"
     __table_args__ = (
-        Index("ix_submission_assignment_student", "assignment", "student"),
+        Index("ix_submission_assignment_owner", "assignment", "owner", "arrived_at"),
         Index("ix_submission_late", "late"),
+        Index("ix_submission_arrived_at", "arrived_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_pk: Mapped[int] = mapped_column(ForeignKey("message.id"), unique=True)
     assignment: Mapped[str] = mapped_column(String(64))
     student: Mapped[str] = mapped_column(String(255))
+    """The name as written in the subject."""
+    student_id: Mapped[int | None] = mapped_column(ForeignKey("student.id"), index=True)
+    owner: Mapped[str] = mapped_column(String(300))
+    link_flag: Mapped[str | None] = mapped_column(Text)
+    """Why the admin must look at who this belongs to; None when the link is clear."""
+    link_manual: Mapped[bool] = mapped_column(Boolean, default=False)
+    chosen: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The admin made this version the one that counts."""
     arrived_at: Mapped[datetime] = mapped_column(UtcDateTime)
     deadline: Mapped[datetime] = mapped_column(UtcDateTime)
     """The deadline the verdict was computed against; refreshed when the config changes."""
@@ -99,6 +113,7 @@ class Submission(Base):
     delivery_delay_suspected: Mapped[bool] = mapped_column(Boolean)
 
     message: Mapped[Message] = relationship(back_populates="submission")
+    linked_student: Mapped[Student | None] = relationship()
 
 
 class Rejection(Base):
@@ -127,3 +142,60 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
 
     message: Mapped[Message] = relationship(back_populates="attachments")
+
+
+class Student(Base):
+    """A roster entry."""
+
+    __tablename__ = "student"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    name_key: Mapped[str] = mapped_column(String(255), index=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    group: Mapped[str | None] = mapped_column(String(64))
+    mipt: Mapped[bool] = mapped_column(Boolean, default=True)
+    """False: not a MIPT student, graded on a best-effort basis."""
+
+
+class StudentAddress(Base):
+    """A sender address known to belong to a student (from the roster or ``roster link``)."""
+
+    __tablename__ = "student_address"
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
+
+
+class Claim(Base):
+    """A grader working on a submission; expired claims count as absent."""
+
+    __tablename__ = "claim"
+
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), primary_key=True)
+    grader: Mapped[str] = mapped_column(String(100))
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class Grade(Base):
+    """One grading act. A regrade adds a row; the newest row for a submission is current."""
+
+    __tablename__ = "grade"
+    __table_args__ = (Index("ix_grade_submission_id_id", "submission_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"))
+    points: Mapped[float] = mapped_column(Float)
+    extra: Mapped[float] = mapped_column(Float, default=0)
+    comment: Mapped[str | None] = mapped_column(Text)
+    grader: Mapped[str] = mapped_column(String(100))
+    graded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ExamResult(Base):
+    __tablename__ = "exam_result"
+
+    owner: Mapped[str] = mapped_column(String(300), primary_key=True)
+    points: Mapped[float] = mapped_column(Float)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)

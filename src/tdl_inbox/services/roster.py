@@ -1,0 +1,177 @@
+"""The roster and who each submission belongs to.
+
+A submission is linked to a roster student by its sender address first, then by the name in
+its subject. When the two disagree, or neither is in a non-empty roster, the submission is
+flagged for the admin and keyed by the name as written: never attached to a guess.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tdl_inbox.adapters.db.models import Message, Student, StudentAddress, Submission
+from tdl_inbox.domain.names import display_name, name_key
+from tdl_inbox.errors import NotFound, TdlInboxError
+
+TRUE_WORDS = {"1", "true", "yes", "y", "да", "+"}
+FALSE_WORDS = {"0", "false", "no", "n", "нет", "-"}
+
+
+@dataclass(frozen=True)
+class Link:
+    student_id: int | None
+    owner: str
+    flag: str | None
+
+
+def owner_of_student(student_id: int) -> str:
+    return f"s:{student_id}"
+
+
+def owner_of_name(name: str) -> str:
+    return f"n:{name_key(name)}"
+
+
+def decide_link(session: Session, sender: str | None, name: str) -> Link:
+    by_address = None
+    if sender:
+        by_address = session.scalar(
+            select(StudentAddress.student_id).where(StudentAddress.email == sender.lower())
+        )
+    by_name = list(session.scalars(select(Student.id).where(Student.name_key == name_key(name))))
+    if by_address is not None:
+        if by_name and by_address not in by_name:
+            student = session.get(Student, by_address)
+            named = session.get(Student, by_name[0])
+            assert student is not None and named is not None
+            return Link(
+                None,
+                owner_of_name(name),
+                f"sender {sender} is {student.name} but the subject names {named.name}",
+            )
+        return Link(by_address, owner_of_student(by_address), None)
+    if len(by_name) == 1:
+        return Link(by_name[0], owner_of_student(by_name[0]), None)
+    if len(by_name) > 1:
+        return Link(None, owner_of_name(name), f"{len(by_name)} roster students are named {name}")
+    has_roster = session.scalar(select(func.count()).select_from(Student)) or 0
+    flag = f"neither {sender or 'the sender'} nor {name!r} is in the roster" if has_roster else None
+    return Link(None, owner_of_name(name), flag)
+
+
+def apply_link(session: Session, submission: Submission, sender: str | None) -> None:
+    if submission.link_manual:
+        return
+    link = decide_link(session, sender, submission.student)
+    submission.student_id, submission.owner, submission.link_flag = (
+        link.student_id,
+        link.owner,
+        link.flag,
+    )
+
+
+def relink_all(session: Session, sender: str | None = None) -> int:
+    """Re-decide the link of every automatically linked submission (of ``sender``, if given)."""
+    query = (
+        select(Submission, Message.sender)
+        .join(Message, Submission.message_pk == Message.id)
+        .where(Submission.link_manual.is_(False))
+    )
+    if sender is not None:
+        query = query.where(Message.sender == sender.lower())
+    count = 0
+    for submission, address in session.execute(query).all():
+        apply_link(session, submission, address)
+        count += 1
+    return count
+
+
+def _flag(value: str | None, column: str, line: int) -> bool:
+    """A yes/no cell; empty means yes (students are MIPT students unless marked otherwise)."""
+    word = (value or "").strip().lower()
+    if word == "" or word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise TdlInboxError(f"roster line {line}: column {column}: expected yes/no, got {value!r}")
+
+
+def import_roster(session: Session, text: str) -> tuple[int, int]:
+    """Add or update students from CSV text; returns (added, updated). Matches on e-mail."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    columns = {c.strip().lower() for c in reader.fieldnames or []}
+    missing = {"name", "email"} - columns
+    if missing:
+        raise TdlInboxError(
+            f"roster CSV needs columns name and email; missing: {', '.join(sorted(missing))}"
+        )
+    added = updated = 0
+    for line, raw_row in enumerate(reader, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw_row.items()}
+        name, email = display_name(row.get("name", "")), row.get("email", "").lower()
+        if not name:
+            raise TdlInboxError(f"roster line {line}: empty name")
+        mipt = _flag(row.get("mipt"), "mipt", line) if "mipt" in row else True
+        student = None
+        if email:
+            student = session.scalar(select(Student).where(Student.email == email))
+        if student is None:
+            student = session.scalar(
+                select(Student).where(Student.name_key == name_key(name), Student.email.is_(None))
+            )
+        if student is None:
+            student = Student(name=name, name_key=name_key(name), email=email or None)
+            session.add(student)
+            added += 1
+        else:
+            updated += 1
+        student.name, student.name_key = name, name_key(name)
+        student.email = email or student.email
+        student.group = row.get("group") or student.group
+        student.mipt = mipt
+        session.flush()
+        if email:
+            link_address(session, email, student)
+    relink_all(session)
+    return added, updated
+
+
+def link_address(session: Session, email: str, student: Student) -> None:
+    address = session.get(StudentAddress, email.lower())
+    if address is None:
+        session.add(StudentAddress(email=email.lower(), student_id=student.id))
+    else:
+        address.student_id = student.id
+    session.flush()
+
+
+def find_student(session: Session, ref: str) -> Student:
+    """A roster student by id, e-mail, or name (any spelling the name key accepts)."""
+    ref = ref.strip()
+    if ref.isdigit():
+        found = session.get(Student, int(ref))
+        if found is not None:
+            return found
+    if "@" in ref:
+        by_email = session.scalar(
+            select(Student).join(StudentAddress).where(StudentAddress.email == ref.lower())
+        )
+        if by_email is not None:
+            return by_email
+    matches = list(session.scalars(select(Student).where(Student.name_key == name_key(ref))))
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        ids = ", ".join(str(s.id) for s in matches)
+        raise NotFound(f"{len(matches)} roster students match {ref!r} (ids {ids}): use the id")
+    raise NotFound(f"no roster student matches {ref!r} (see `tdl-inbox roster`)")
+
+
+def students(session: Session) -> Iterable[Student]:
+    return session.scalars(select(Student).order_by(Student.name, Student.id))
