@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mail_samples import Attachment, build_submission, encoded_word
+from mail_samples import (
+    Attachment,
+    Encoding,
+    FilenamePlace,
+    FilenameStyle,
+    build_submission,
+    encoded_word,
+)
 from tdl_inbox.adapters.mime import ParsedMail, decode_header_text, parse_mail
 
 SUBJECT = "Теория 2 - Иван Иванов"
@@ -26,8 +33,8 @@ def names(parsed: ParsedMail) -> list[str]:
 
 @pytest.mark.parametrize("charset", ["utf-8", "koi8-r", "windows-1251"])
 @pytest.mark.parametrize("encoding", ["B", "Q"])
-def test_cyrillic_encoded_subject(charset: str, encoding: str) -> None:
-    raw = build_submission(SUBJECT, subject_charset=charset, subject_encoding=encoding)  # type: ignore[arg-type]
+def test_cyrillic_encoded_subject(charset: str, encoding: Encoding) -> None:
+    raw = build_submission(SUBJECT, subject_charset=charset, subject_encoding=encoding)
     parsed = parse_mail(raw)
     assert parsed.subject == SUBJECT
     assert parsed.defects == ()
@@ -294,9 +301,9 @@ def test_pdf_attachment_data_and_type() -> None:
 @pytest.mark.parametrize("style", ["quoted", "rfc2047", "rfc2231", "rfc2231-continued"])
 @pytest.mark.parametrize("place", ["disposition", "content-type", "both"])
 @pytest.mark.parametrize("charset", ["utf-8", "koi8-r", "windows-1251"])
-def test_filename_encodings(style: str, place: str, charset: str) -> None:
+def test_filename_encodings(style: FilenameStyle, place: FilenamePlace, charset: str) -> None:
     name = "Теория 2 - лабораторная работа Иванова Ивана (исправленная версия).pdf"
-    item = Attachment(name, PDF, style=style, place=place, charset=charset)  # type: ignore[arg-type]
+    item = Attachment(name, PDF, style=style, place=place, charset=charset)
     assert names(parse_mail(build_submission(attachments=[item]))) == [name]
 
 
@@ -476,6 +483,7 @@ def test_nul_bytes_survive() -> None:
     raw = build_submission(b"Theory\x00 2", attachments=[("a.pdf", b"\x00" * 10)])
     parsed = parse_mail(raw.replace(b"Homework attached.", b"Home\x00work"))
     assert parsed.subject == "Theory 2"
+    assert "Subject: control characters removed" in parsed.defects
     assert parsed.attachments[0].data == b"\x00" * 10
 
 

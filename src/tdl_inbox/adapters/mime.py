@@ -24,6 +24,7 @@ before parsing, because the stdlib parser costs O(depth) per line and recurses p
 
 from __future__ import annotations
 
+import binascii
 import dataclasses
 import heapq
 import io
@@ -151,15 +152,15 @@ def _parse(raw: bytes, max_header_bytes: int, max_depth: int) -> ParsedMail:
             msg = BytesParser(policy=_POLICY).parsebytes(raw)
         except RecursionError:
             error = "MIME nesting too deep for the parser"
-    attachments: list[MailAttachment] = []
-    if msg is None:
+    if msg is None:  # only the headers are read, and cheaply: the header block is capped
         cut = min(header_end, max_header_bytes)
-        headers_only = BytesParser(policy=_POLICY).parsebytes(raw[:cut], headersonly=True)
-        return _summarise(headers_only, HeaderDecoder(), attachments, error)
+        msg = BytesParser(policy=_POLICY).parsebytes(raw[:cut], headersonly=True)
     parsed = msg
     decoder = HeaderDecoder(lambda: _charset_hint(parsed))
-    error = _collect(parsed, max_depth, decoder, attachments)
-    return _summarise(msg, decoder, attachments, error)
+    attachments: list[MailAttachment] = []
+    if error is None:
+        error = _collect(parsed, max_depth, decoder, attachments)
+    return _summarise(parsed, decoder, attachments, error)
 
 
 def _summarise(
@@ -314,7 +315,7 @@ def _content_type(part: Message) -> str:
 def _leaf(part: Message, name: str, number: int, decoder: HeaderDecoder) -> MailAttachment:
     content_type = _content_type(part)
     try:
-        data = part.get_payload(decode=True)
+        data = _clean_base64(part) or part.get_payload(decode=True)
     except Exception as exc:  # e.g. a broken uuencode body
         decoder.defects.append(f"could not decode attachment {name or number}: {exc!r}"[:200])
         data = None
@@ -322,6 +323,24 @@ def _leaf(part: Message, name: str, number: int, decoder: HeaderDecoder) -> Mail
     part.set_payload("")
     generated = f"attachment-{number}{_EXTENSIONS.get(content_type, '.bin')}"
     return MailAttachment(name or generated, content_type, data if isinstance(data, bytes) else b"")
+
+
+def _clean_base64(part: Message) -> bytes | None:
+    """Decode well-formed base64 (the bulk of big mail) twice as fast as the stdlib does;
+    ``None`` for anything else, which the stdlib then decodes, recording its defects."""
+    payload = part.get_payload()
+    cte = str(part.get("content-transfer-encoding", "")).strip().lower()
+    if cte != "base64" or not isinstance(payload, str) or not payload.isascii():
+        return None
+    try:
+        data = binascii.a2b_base64(payload)
+    except binascii.Error:
+        return None
+    # a2b_base64 skips junk silently: the length shows whether there was any.
+    chars = len(payload) - payload.count("\n") - payload.count("\r")
+    tail = payload[-8:].rstrip()
+    padding = len(tail) - len(tail.rstrip("="))
+    return data if chars % 4 == 0 and len(data) == chars // 4 * 3 - padding else None
 
 
 def _forwarded(part: Message, decoder: HeaderDecoder) -> MailAttachment:

@@ -267,7 +267,10 @@ class HeaderDecoder:
         text = self._unescape(text, what)
         if encoded_words and "=?" in text:
             text = self._decode_words(text, what)
-        text = text.translate(_CONTROL).strip()
+        cleaned = text.translate(_CONTROL)
+        if len(cleaned) < len(text):
+            self.defects.append(f"{what}: control characters removed")
+        text = cleaned.strip()
         if unicodedata.is_normalized("NFC", text):
             return text
         return unicodedata.normalize("NFC", text)

@@ -13,7 +13,14 @@ from pathlib import Path
 import click
 
 from tdl_inbox import __version__
-from tdl_inbox.cli import commands_data, commands_mail, commands_setup
+from tdl_inbox.cli import (
+    commands_data,
+    commands_gradebook,
+    commands_grading,
+    commands_mail,
+    commands_roster,
+    commands_setup,
+)
 from tdl_inbox.cli.state import CliState
 from tdl_inbox.errors import TdlInboxError
 from tdl_inbox.logs import configure_logging
@@ -41,7 +48,14 @@ def cli(ctx: click.Context, config: Path | None, verbose: bool, debug: bool) -> 
     ctx.call_on_close(ctx.obj.close)
 
 
-for module in (commands_setup, commands_mail, commands_data):
+for module in (
+    commands_setup,
+    commands_mail,
+    commands_data,
+    commands_roster,
+    commands_grading,
+    commands_gradebook,
+):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -19,14 +19,23 @@ FORMATS = ("table", "json")
 
 
 def format_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--format``, ``--json`` (= ``--format json``) and ``--output FILE``."""
-    func = click.option(
-        "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE."
-    )(func)
-    func = click.option("--json", "as_json", is_flag=True, help="Same as --format json.")(func)
-    return click.option(
-        "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
-    )(func)
+    """``--format table|json``, ``--json`` (= ``--format json``) and ``--output FILE``."""
+    return formats_option(FORMATS)(func)
+
+
+def formats_option(formats: Sequence[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Like ``format_options`` for a command with more output formats."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        func = click.option(
+            "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE."
+        )(func)
+        func = click.option("--json", "as_json", is_flag=True, help="Same as --format json.")(func)
+        return click.option(
+            "--format", "fmt", type=click.Choice(list(formats)), default="table", show_default=True
+        )(func)
+
+    return decorate
 
 
 def chosen_format(fmt: str, as_json: bool) -> str:
@@ -65,7 +74,12 @@ def write_text(text: str, output: Path | None) -> None:
 
 
 def emit_table(
-    title: str, columns: Sequence[str], rows: Sequence[Sequence[str]], output: Path | None
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    output: Path | None,
+    *,
+    append: bool = False,
 ) -> None:
     table = Table(title=title, show_lines=False)
     for column in columns:
@@ -75,7 +89,7 @@ def emit_table(
     if output is None:
         Console(soft_wrap=False).print(table)
         return
-    with output.open("w", encoding="utf-8") as handle:
+    with output.open("a" if append else "w", encoding="utf-8") as handle:
         Console(file=handle, width=200, no_color=True).print(table)
 
 

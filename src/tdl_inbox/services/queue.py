@@ -94,7 +94,8 @@ def _try_claim(
         set_={"grader": grader, "claimed_at": now, "expires_at": now + ttl},
         where=Claim.expires_at <= now,
     )
-    return session.execute(statement).rowcount == 1  # type: ignore[attr-defined, no-any-return]
+    claimed = session.execute(statement.returning(Claim.submission_id)).scalar_one_or_none()
+    return claimed is not None
 
 
 def claim_next(

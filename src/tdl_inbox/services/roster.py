@@ -49,7 +49,8 @@ def decide_link(session: Session, sender: str | None, name: str) -> Link:
         if by_name and by_address not in by_name:
             student = session.get(Student, by_address)
             named = session.get(Student, by_name[0])
-            assert student is not None and named is not None
+            assert student is not None
+            assert named is not None
             return Link(
                 None,
                 owner_of_name(name),
@@ -175,3 +176,8 @@ def find_student(session: Session, ref: str) -> Student:
 
 def students(session: Session) -> Iterable[Student]:
     return session.scalars(select(Student).order_by(Student.name, Student.id))
+
+
+def addresses_of(session: Session, student_id: int) -> list[str]:
+    query = select(StudentAddress.email).where(StudentAddress.student_id == student_id)
+    return sorted(session.scalars(query))

@@ -1,0 +1,113 @@
+"""Everything about one submission, for ``show`` and for settling disputes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tdl_inbox.adapters.db.models import Student, Submission
+from tdl_inbox.app import App
+from tdl_inbox.services.grading import get_submission, grade_history
+from tdl_inbox.services.listing import AttachmentRow, attachment_rows
+from tdl_inbox.services.verdicts import refresh_verdicts
+from tdl_inbox.services.versions import ranked
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    id: int
+    arrived_at: datetime
+    late: bool
+    late_by_seconds: int
+    counts: bool
+    points: float | None
+
+
+@dataclass(frozen=True)
+class GradeEntry:
+    graded_at: datetime
+    grader: str
+    points: float
+    extra: float
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class SubmissionDetails:
+    id: int
+    assignment: str
+    student: str
+    student_id: int | None
+    name_in_subject: str
+    link_flag: str | None
+    sender: str | None
+    subject: str | None
+    message_id: str | None
+    arrived_at: datetime
+    sent_at: datetime | None
+    deadline: datetime
+    late: bool
+    late_by_seconds: int
+    delivery_delay_suspected: bool
+    counts: bool
+    raw_message_path: str
+    attachments: tuple[AttachmentRow, ...]
+    versions: tuple[VersionRow, ...]
+    grades: tuple[GradeEntry, ...]
+
+
+def submission_details(session: Session, app: App, submission_id: int) -> SubmissionDetails:
+    refresh_verdicts(session, app.ctx.assignments)
+    sub = get_submission(session, submission_id)
+    versions = ranked(app.settings.grading.counting, sub.assignment)
+    siblings = session.execute(
+        select(Submission, versions.c.rank)
+        .join(versions, versions.c.id == Submission.id)
+        .where(Submission.owner == sub.owner)
+        .order_by(Submission.arrived_at, Submission.id)
+    ).all()
+    version_rows = []
+    counts = False
+    for sibling, rank in siblings:
+        history = grade_history(session, sibling.id)
+        version_rows.append(
+            VersionRow(
+                sibling.id,
+                sibling.arrived_at,
+                sibling.late,
+                sibling.late_by_seconds,
+                rank == 1,
+                history[-1].points if history else None,
+            )
+        )
+        counts = counts or (sibling.id == sub.id and rank == 1)
+    roster = session.get(Student, sub.student_id) if sub.student_id else None
+    message = sub.message
+    return SubmissionDetails(
+        id=sub.id,
+        assignment=sub.assignment,
+        student=roster.name if roster else sub.student,
+        student_id=sub.student_id,
+        name_in_subject=sub.student,
+        link_flag=sub.link_flag,
+        sender=message.sender,
+        subject=message.subject,
+        message_id=message.message_id,
+        arrived_at=sub.arrived_at,
+        sent_at=message.sent_at,
+        deadline=sub.deadline,
+        late=sub.late,
+        late_by_seconds=sub.late_by_seconds,
+        delivery_delay_suspected=sub.delivery_delay_suspected,
+        counts=counts,
+        raw_message_path=str(app.store.path_for(message.raw_sha256).resolve()),
+        attachments=attachment_rows(app.store, message.attachments),
+        versions=tuple(version_rows),
+        grades=tuple(
+            GradeEntry(g.graded_at, g.grader, g.points, g.extra, g.comment)
+            for g in grade_history(session, sub.id)
+        ),
+    )

@@ -1,0 +1,106 @@
+"""The grade book: one row per student, from counting versions' current grades and the exam."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tdl_inbox.adapters.db.models import ExamResult, Student, Submission
+from tdl_inbox.domain.assignments import Assignment
+from tdl_inbox.domain.grading import Coefficients, final_grade
+from tdl_inbox.services.roster import owner_of_student
+from tdl_inbox.services.versions import Policy, current_grades, ranked
+
+
+@dataclass(frozen=True)
+class GradeRow:
+    student: str
+    student_id: int | None
+    group: str | None
+    mipt: bool | None
+    points: dict[str, float]
+    extra: float
+    exam: float | None
+    p_hw: float
+    p_exam: float
+    grade: float
+    grade_rounded: int
+
+
+def _names_of_unlinked(session: Session) -> dict[str, str]:
+    """owner -> the name as most recently written, for submissions not linked to the roster."""
+    latest = (
+        select(Submission.owner, func.max(Submission.id).label("last_id"))
+        .where(Submission.student_id.is_(None))
+        .group_by(Submission.owner)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Submission.owner, Submission.student).join(latest, Submission.id == latest.c.last_id)
+    )
+    return {owner: name for owner, name in rows}
+
+
+def gradebook(
+    session: Session,
+    assignments: Mapping[str, Assignment],
+    policy: Policy,
+    k: Coefficients,
+) -> list[GradeRow]:
+    versions = ranked(policy)
+    grades = current_grades()
+    graded = session.execute(
+        select(Submission.owner, Submission.assignment, grades.c.points, grades.c.extra)
+        .join(versions, (versions.c.id == Submission.id) & (versions.c.rank == 1))
+        .join(grades, grades.c.submission_id == Submission.id)
+    )
+    points: dict[str, dict[str, float]] = defaultdict(dict)
+    extra: dict[str, float] = defaultdict(float)
+    for owner, assignment, value, bonus in graded:
+        if assignment in assignments:
+            points[owner][assignment] = value
+            extra[owner] += bonus
+    exams = {
+        owner: value
+        for owner, value in session.execute(select(ExamResult.owner, ExamResult.points))
+    }
+
+    people: dict[str, tuple[str, int | None, str | None, bool | None]] = {}
+    for student in session.scalars(select(Student)):
+        people[owner_of_student(student.id)] = (
+            student.name,
+            student.id,
+            student.group,
+            student.mipt,
+        )
+    for owner, name in _names_of_unlinked(session).items():
+        people.setdefault(owner, (name, None, None, None))
+    for owner in list(points) + list(exams):
+        people.setdefault(owner, (owner.removeprefix("n:"), None, None, None))
+
+    possible = sum(a.max_points for a in assignments.values())
+    keys = sorted(assignments, key=lambda key: (assignments[key].deadline, key))
+    rows = []
+    for owner, (name, student_id, group, mipt) in people.items():
+        mine = {key: points[owner].get(key, 0.0) for key in keys}
+        result = final_grade(mine, extra[owner], possible, exams.get(owner), k)
+        rows.append(
+            GradeRow(
+                student=name,
+                student_id=student_id,
+                group=group,
+                mipt=mipt,
+                points=mine,
+                extra=extra[owner],
+                exam=exams.get(owner),
+                p_hw=result.p_hw,
+                p_exam=result.p_exam,
+                grade=result.grade,
+                grade_rounded=result.rounded,
+            )
+        )
+    return sorted(rows, key=lambda row: (row.student.casefold(), row.student_id or 0))

@@ -1,0 +1,147 @@
+"""Recording grades, exam results and the admin's decisions about versions and owners.
+
+Every function validates first and changes nothing when it refuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from tdl_inbox.adapters.db.models import Claim, ExamResult, Grade, Student, Submission
+from tdl_inbox.domain.assignments import Assignment
+from tdl_inbox.errors import NotFound, TdlInboxError
+from tdl_inbox.services.roster import find_student, owner_of_name, owner_of_student
+from tdl_inbox.services.versions import Policy, ranked
+
+
+class InvalidGrade(TdlInboxError):
+    pass
+
+
+@dataclass(frozen=True)
+class GradeChange:
+    submission_id: int
+    previous: Grade | None
+    current: Grade
+
+
+def get_submission(session: Session, submission_id: int) -> Submission:
+    found = session.get(Submission, submission_id)
+    if found is None:
+        raise NotFound(f"no submission with id {submission_id} (see `tdl-inbox queue --all`)")
+    return found
+
+
+def counting_version(session: Session, sub: Submission, policy: Policy) -> int:
+    versions = ranked(policy, sub.assignment)
+    found: int | None = session.scalar(
+        select(versions.c.id)
+        .join(Submission, Submission.id == versions.c.id)
+        .where(Submission.owner == sub.owner, versions.c.rank == 1)
+    )
+    assert found is not None  # the group contains ``sub`` itself
+    return found
+
+
+def record_grade(
+    session: Session,
+    assignments: Mapping[str, Assignment],
+    policy: Policy,
+    submission_id: int,
+    points: float,
+    extra: float,
+    comment: str | None,
+    grader: str,
+    now: datetime,
+) -> GradeChange:
+    sub = get_submission(session, submission_id)
+    assignment = assignments.get(sub.assignment)
+    if assignment is None:
+        raise InvalidGrade(f"assignment {sub.assignment} is no longer in the config")
+    if not 0 <= points <= assignment.max_points:
+        limit = f"{assignment.max_points:g}"
+        raise InvalidGrade(
+            f"points must be between 0 and {limit} for {sub.assignment}, got {points:g}"
+        )
+    if extra < 0:
+        raise InvalidGrade(f"extra points cannot be negative, got {extra:g}")
+    if not grader.strip():
+        raise InvalidGrade("--grader must name who is grading")
+    counting = counting_version(session, sub, policy)
+    if counting != sub.id:
+        raise InvalidGrade(
+            f"submission {sub.id} is superseded by submission {counting} of the same student: "
+            f"grade {counting}, or make {sub.id} count with `tdl-inbox choose {sub.id}`"
+        )
+    previous = session.scalar(
+        select(Grade).where(Grade.submission_id == sub.id).order_by(Grade.id.desc()).limit(1)
+    )
+    grade = Grade(
+        submission_id=sub.id,
+        points=points,
+        extra=extra,
+        comment=comment,
+        grader=grader.strip(),
+        graded_at=now,
+    )
+    session.add(grade)
+    session.execute(delete(Claim).where(Claim.submission_id == sub.id))
+    session.flush()
+    return GradeChange(sub.id, previous, grade)
+
+
+def grade_history(session: Session, submission_id: int) -> list[Grade]:
+    return list(
+        session.scalars(
+            select(Grade).where(Grade.submission_id == submission_id).order_by(Grade.id)
+        )
+    )
+
+
+def choose_version(session: Session, submission_id: int) -> Submission:
+    """Make this version the one that counts for its student and assignment."""
+    sub = get_submission(session, submission_id)
+    session.execute(
+        update(Submission)
+        .where(Submission.assignment == sub.assignment, Submission.owner == sub.owner)
+        .values(chosen=False)
+    )
+    sub.chosen = True
+    return sub
+
+
+def relink(session: Session, submission_id: int, student_ref: str) -> Student:
+    """The admin says who a submission belongs to; automatic linking will not change it."""
+    sub = get_submission(session, submission_id)
+    student = find_student(session, student_ref)
+    sub.student_id, sub.owner = student.id, owner_of_student(student.id)
+    sub.link_flag, sub.link_manual = None, True
+    return student
+
+
+def owner_for(session: Session, student_ref: str) -> tuple[str, str]:
+    """(owner key, display name) for a student named on the command line."""
+    has_roster = session.scalar(select(Student.id).limit(1)) is not None
+    if has_roster:
+        student = find_student(session, student_ref)
+        return owner_of_student(student.id), student.name
+    return owner_of_name(student_ref), student_ref
+
+
+def set_exam(
+    session: Session, student_ref: str, points: float, max_points: float, now: datetime
+) -> str:
+    if not 0 <= points <= max_points:
+        raise InvalidGrade(f"exam points must be between 0 and {max_points:g}, got {points:g}")
+    owner, name = owner_for(session, student_ref)
+    existing = session.get(ExamResult, owner)
+    if existing is None:
+        session.add(ExamResult(owner=owner, points=points, recorded_at=now))
+    else:
+        existing.points, existing.recorded_at = points, now
+    return name

@@ -1,0 +1,38 @@
+"""A grader process for the concurrency test: claim until the queue is empty, print the ids.
+
+Run as ``python claim_worker.py CONFIG GRADER START_AT``; every worker sleeps until the same
+wall-clock instant so their first claims really race.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tdl_inbox.app import build_app
+from tdl_inbox.config import load_config
+from tdl_inbox.services.queue import claim_next
+
+
+def main() -> None:
+    config, grader, start_at = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+    app = build_app(load_config(config))
+    time.sleep(max(0.0, start_at - time.time()))
+    claimed = []
+    while True:
+        with app.sessions.begin() as session:
+            item = claim_next(
+                session, app.store, "latest_on_time", grader, datetime.now(UTC), timedelta(hours=1)
+            )
+        if item is None:
+            break
+        claimed.append(item.id)
+    app.close()
+    print(json.dumps(claimed))
+
+
+if __name__ == "__main__":
+    main()
