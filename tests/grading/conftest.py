@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from support import ASSIGNMENTS_2019, submission
 
+from support import ASSIGNMENTS_2019, submission
 from tdl_inbox.adapters.db.engine import make_engine
-from tdl_inbox.adapters.db.models import Message, Submission
 from tdl_inbox.adapters.db.migrate import upgrade
+from tdl_inbox.adapters.db.models import Message, Submission
 from tdl_inbox.app import App, build_app
 from tdl_inbox.config import load_config
 from tdl_inbox.services.recording import Incoming, Location, Outcome, record
