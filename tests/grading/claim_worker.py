@@ -1,7 +1,7 @@
 """A grader process for the concurrency test: claim until the queue is empty, print the ids.
 
-Run as ``python claim_worker.py CONFIG GRADER START_AT``; every worker sleeps until the same
-wall-clock instant so their first claims really race.
+Run as ``python claim_worker.py CONFIG GRADER BARRIER_DIR``: each worker announces itself with
+``BARRIER_DIR/ready-GRADER`` and waits for ``BARRIER_DIR/go``, so their first claims race.
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from tdl_inbox.services.queue import claim_next
 
 
 def main() -> None:
-    config, grader, start_at = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+    config, grader, barrier = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
     app = build_app(load_config(config))
-    time.sleep(max(0.0, start_at - time.time()))
+    (barrier / f"ready-{grader}").touch()
+    while not (barrier / "go").exists():
+        time.sleep(0.005)
     claimed = []
     while True:
         with app.sessions.begin() as session:

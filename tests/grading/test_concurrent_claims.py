@@ -33,23 +33,28 @@ NAMES = [
 
 
 @pytest.mark.slow
-def test_concurrent_next_never_hands_out_the_same_submission(grading_app, deliver):
+def test_concurrent_next_never_hands_out_the_same_submission(grading_app, deliver, tmp_path):
     base = datetime(2019, 3, 1, tzinfo=UTC)
     expected = {
         deliver(f"Theory 1 - {name}", base + timedelta(minutes=n), f"s{n}@example.org")
         for n, name in enumerate(NAMES)
     }
-    start_at = time.time() + 2.0
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     workers = [
         subprocess.Popen(
-            [sys.executable, str(WORKER), str(grading_app.settings.source), f"g{n}", str(start_at)],
+            [sys.executable, str(WORKER), str(grading_app.settings.source), f"g{n}", str(barrier)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,
         )
         for n in range(GRADERS)
     ]
+    deadline = time.monotonic() + 60
+    while len(list(barrier.glob("ready-*"))) < GRADERS and time.monotonic() < deadline:
+        time.sleep(0.01)
+    (barrier / "go").touch()
     results = []
     for worker in workers:
         out, err = worker.communicate(timeout=120)

@@ -21,6 +21,7 @@ from tdl_inbox.domain.classify import Accepted, Rejected, classify
 from tdl_inbox.domain.lateness import judge
 from tdl_inbox.services.context import IngestContext
 from tdl_inbox.services.roster import decide_link
+from tdl_inbox.services.verdicts import effective_deadline
 
 
 class Outcome(enum.Enum):
@@ -155,13 +156,14 @@ def record(
 
     verdict = _verdict_for(ctx, mail, incoming)
     if isinstance(verdict, Accepted):
-        lateness = judge(incoming.arrived_at, verdict.assignment.deadline, mail.sent_at)
         link = decide_link(session, mail.from_address, verdict.student)
+        deadline = effective_deadline(session, verdict.assignment, link.owner)
+        lateness = judge(incoming.arrived_at, deadline, mail.sent_at)
         message.submission = Submission(
             assignment=verdict.assignment.key,
             student=verdict.student,
             arrived_at=incoming.arrived_at,
-            deadline=verdict.assignment.deadline,
+            deadline=deadline,
             late=lateness.late,
             late_by_seconds=lateness.late_by_seconds,
             delivery_delay_suspected=lateness.delivery_delay_suspected,

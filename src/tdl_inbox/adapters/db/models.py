@@ -199,3 +199,58 @@ class ExamResult(Base):
     owner: Mapped[str] = mapped_column(String(300), primary_key=True)
     points: Mapped[float] = mapped_column(Float)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Extension(Base):
+    """A per-student deadline for one assignment, granted by the admin."""
+
+    __tablename__ = "extension"
+    __table_args__ = (UniqueConstraint("owner", "assignment", name="uq_extension_owner"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[str] = mapped_column(String(300))
+    student: Mapped[str] = mapped_column(String(255))
+    """Display name at the time it was granted."""
+    assignment: Mapped[str] = mapped_column(String(64))
+    until: Mapped[datetime] = mapped_column(UtcDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+    granted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class OutboxItem(Base):
+    """An e-mail to send (receipt, report, alert), queued in the transaction that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    """Makes queuing idempotent, e.g. ``receipt:<message id>``: one receipt per message."""
+    message_pk: Mapped[int | None] = mapped_column(ForeignKey("message.id"), index=True)
+    receipt_code: Mapped[str | None] = mapped_column(String(32), unique=True)
+    to_addr: Mapped[str] = mapped_column(String(320), index=True)
+    subject: Mapped[str] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    in_reply_to: Mapped[str | None] = mapped_column(String(998))
+    references: Mapped[str | None] = mapped_column(Text)
+    email_message_id: Mapped[str] = mapped_column(String(255))
+    """Fixed when queued, so a resend after a crash carries the same Message-ID."""
+    status: Mapped[str] = mapped_column(String(10))
+    """``pending``, ``sending``, ``sent`` or ``failed``."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class DaemonState(Base):
+    """Small facts the daemon keeps for ``status`` and alerts, one row per key."""
+
+    __tablename__ = "daemon_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
