@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import Row, build, median, poll, timed, write_config
+from bench.common import Row, build, median, poll, write_config
 from bench.mail import MessageFactory
 from bench.servers import Dovecot, create_folder, fill_folder, open_client, warm
 
@@ -160,24 +161,16 @@ def run_set(
     mbsync_s: list[float] = []
     ingest_s: list[float] = []
     for attempt in range(1, repeat + 1):
-        got = 0
-
-        def do_floor() -> None:
-            nonlocal got
-            got = floor_fetch(server, folder, floor_batch, batch_bytes)
-
-        floor_s.append(timed(do_floor))
+        begin = time.perf_counter()
+        got = floor_fetch(server, folder, floor_batch, batch_bytes)
+        floor_s.append(time.perf_counter() - begin)
         if got != spec.count:
             raise RuntimeError(f"floor fetched {got} of {spec.count} messages")
         if binary is not None:
-            copied = 0
             mdir = work / f"mbsync-{spec.label}"
-
-            def do_mbsync() -> None:
-                nonlocal copied
-                copied = mbsync_copy(binary, server, folder, mdir)
-
-            mbsync_s.append(timed(do_mbsync))
+            begin = time.perf_counter()
+            copied = mbsync_copy(binary, server, folder, mdir)
+            mbsync_s.append(time.perf_counter() - begin)
             shutil.rmtree(mdir)
             if copied != spec.count:
                 raise RuntimeError(f"mbsync copied {copied} of {spec.count} messages")
@@ -185,18 +178,13 @@ def run_set(
         if idir.exists():
             shutil.rmtree(idir)
         app = build(write_config(server, folder, idir))
-        report = None
-
-        def do_ingest() -> None:
-            nonlocal report
-            report = poll(app)
-
-        ingest_s.append(timed(do_ingest))
+        begin = time.perf_counter()
+        report = poll(app)
+        ingest_s.append(time.perf_counter() - begin)
         app.close()
         shutil.rmtree(idir)
-        recorded = report.recorded if report is not None else 0
-        if recorded != spec.count:
-            raise RuntimeError(f"ingest recorded {recorded} of {spec.count} messages")
+        if report.recorded != spec.count:
+            raise RuntimeError(f"ingest recorded {report.recorded} of {spec.count} messages")
         say(  # type: ignore[operator]
             f"  run {attempt}/{repeat}: floor {floor_s[-1]:.2f} s"
             + (f", mbsync {mbsync_s[-1]:.2f} s" if mbsync_s else "")
@@ -268,8 +256,14 @@ def run_set(
         )
     else:
         rows.append(
-            Row(section, "ingest / mbsync throughput", None, "×",
+            Row(
+                section,
+                "ingest / mbsync throughput",
+                None,
+                "×",
                 "mbsync not installed (Debian: apt-get install isync): reference skipped",
-                ">= 1.0", None)
+                ">= 1.0",
+                None,
+            )
         )
     return rows

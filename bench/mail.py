@@ -17,14 +17,59 @@ FIRST_PUBLISHED = date(2019, 2, 11)
 KINDS = ("theory", "lab")
 ASSIGNMENTS_PER_KIND = 10
 
-_FIRST_LATIN = ["Ivan", "Anna", "Pyotr", "Maria", "Alexei", "Olga", "Dmitry", "Elena", "Sergei",
-                "Natalia", "Mikhail", "Ksenia", "Andrei", "Yulia", "Nikolai", "Daria"]
-_LAST_LATIN = ["Ivanov", "Petrov", "Sidorov", "Smirnov", "Kuznetsov", "Popov", "Volkov",
-               "Sokolov", "Lebedev", "Kozlov", "Novikov", "Morozov", "Pavlov", "Orlov",
-               "Fedorov", "Belov", "Zaitsev", "Egorov", "Vinogradov", "Bogdanov"]
+_FIRST_LATIN = [
+    "Ivan",
+    "Anna",
+    "Pyotr",
+    "Maria",
+    "Alexei",
+    "Olga",
+    "Dmitry",
+    "Elena",
+    "Sergei",
+    "Natalia",
+    "Mikhail",
+    "Ksenia",
+    "Andrei",
+    "Yulia",
+    "Nikolai",
+    "Daria",
+]
+_LAST_LATIN = [
+    "Ivanov",
+    "Petrov",
+    "Sidorov",
+    "Smirnov",
+    "Kuznetsov",
+    "Popov",
+    "Volkov",
+    "Sokolov",
+    "Lebedev",
+    "Kozlov",
+    "Novikov",
+    "Morozov",
+    "Pavlov",
+    "Orlov",
+    "Fedorov",
+    "Belov",
+    "Zaitsev",
+    "Egorov",
+    "Vinogradov",
+    "Bogdanov",
+]
 _FIRST_CYR = ["Иван", "Анна", "Пётр", "Мария", "Алексей", "Ольга", "Дмитрий", "Елена"]
-_LAST_CYR = ["Иванов", "Петров", "Сидоров", "Смирнов", "Кузнецов", "Попов", "Волков",
-             "Соколов", "Лебедев", "Козлов"]
+_LAST_CYR = [
+    "Иванов",
+    "Петров",
+    "Сидоров",
+    "Смирнов",
+    "Кузнецов",
+    "Попов",
+    "Волков",
+    "Соколов",
+    "Лебедев",
+    "Козлов",
+]
 
 
 def assignment_keys() -> list[str]:
@@ -88,8 +133,14 @@ class MessageFactory:
         self._pool = os.urandom(1 << 22)
         self._serial = 0
 
-    def make(self, size: int, *, student: int | None = None, key: str | None = None,
-             arrived: datetime | None = None) -> tuple[bytes, datetime]:
+    def make(
+        self,
+        size: int,
+        *,
+        student: int | None = None,
+        key: str | None = None,
+        arrived: datetime | None = None,
+    ) -> tuple[bytes, datetime]:
         rng = self._rng
         self._serial += 1
         serial = self._serial

@@ -35,8 +35,14 @@ def _uids(server: Dovecot) -> tuple[int, list[int]]:
         return int(info[b"UIDVALIDITY"]), sorted(client.search(["ALL"]))
 
 
-def run(server: Dovecot, work: Path, sizes: list[int], runs: int, message_size: int,
-        log: Callable[[str], None]) -> list[Row]:
+def run(
+    server: Dovecot,
+    work: Path,
+    sizes: list[int],
+    runs: int,
+    message_size: int,
+    log: Callable[[str], None],
+) -> list[Row]:
     create_folder(server, FOLDER)
     factory = MessageFactory(seed=7)
     rows: list[Row] = []
@@ -53,8 +59,14 @@ def run(server: Dovecot, work: Path, sizes: list[int], runs: int, message_size: 
         config = write_config(server, FOLDER, directory)
         engine = migrated_engine(directory / "tdl-inbox.db")
         # every message in the mailbox is already recorded (2% as rejected)
-        populate(engine, len(uids) - int(len(uids) * 0.02 / 1.02), min(2000, max(10, size // 50)),
-                 folder=FOLDER, uidvalidity=uidvalidity, uids=uids)
+        populate(
+            engine,
+            len(uids) - int(len(uids) * 0.02 / 1.02),
+            min(2000, max(10, size // 50)),
+            folder=FOLDER,
+            uidvalidity=uidvalidity,
+            uids=uids,
+        )
         engine.dispose()
         app = build(config)
         log(f"poll: mailbox of {held:,} messages ready in {time.perf_counter() - start:.1f} s")
@@ -86,25 +98,48 @@ def run(server: Dovecot, work: Path, sizes: list[int], runs: int, message_size: 
         flat["empty"].append(median(empty))
         flat["one new"].append(median(one_new))
         rows += [
-            Row(section, "poll, nothing new", round(median(empty), 1), "ms",
-                f"minimal client: {median(reference):.1f} ms", f"< {TARGET_MS:g} ms",
-                median(empty) < TARGET_MS, samples=[round(s, 2) for s in empty],
-                extra={"mailbox": size, "reference_ms": [round(s, 2) for s in reference]}),
-            Row(section, "poll, one new message", round(median(one_new), 1), "ms",
-                f"{message_size / 1e3:.0f} KB message", "flat",
-                None, samples=[round(s, 2) for s in one_new], extra={"mailbox": size}),
+            Row(
+                section,
+                "poll, nothing new",
+                round(median(empty), 1),
+                "ms",
+                f"minimal client: {median(reference):.1f} ms",
+                f"< {TARGET_MS:g} ms",
+                median(empty) < TARGET_MS,
+                samples=[round(s, 2) for s in empty],
+                extra={"mailbox": size, "reference_ms": [round(s, 2) for s in reference]},
+            ),
+            Row(
+                section,
+                "poll, one new message",
+                round(median(one_new), 1),
+                "ms",
+                f"{message_size / 1e3:.0f} KB message",
+                "flat",
+                None,
+                samples=[round(s, 2) for s in one_new],
+                extra={"mailbox": size},
+            ),
         ]
-        log(f"  empty {median(empty):.1f} ms (minimal client {median(reference):.1f} ms), "
-            f"one new {median(one_new):.1f} ms")
+        log(
+            f"  empty {median(empty):.1f} ms (minimal client {median(reference):.1f} ms), "
+            f"one new {median(one_new):.1f} ms"
+        )
     if len(sizes) > 1:
         for kind, values in flat.items():
             growth = values[-1] / values[0]
             # flat: the biggest mailbox within 25% (or 5 ms) of the smallest
             ok = values[-1] <= max(values[0] * 1.25, values[0] + 5)
             rows.append(
-                Row("poll growth", f"poll, {kind}: {max(sizes):,} vs {min(sizes):,}",
-                    round(growth, 2), "×", " → ".join(f"{v:.1f}" for v in values) + " ms",
-                    "flat (≤ 1.25× or +5 ms)", ok)
+                Row(
+                    "poll growth",
+                    f"poll, {kind}: {max(sizes):,} vs {min(sizes):,}",
+                    round(growth, 2),
+                    "×",
+                    " → ".join(f"{v:.1f}" for v in values) + " ms",
+                    "flat (≤ 1.25× or +5 ms)",
+                    ok,
+                )
             )
     with open_client(server, starttls=False) as client:
         client.delete_folder(FOLDER)

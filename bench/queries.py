@@ -77,8 +77,14 @@ def _queries(store: Any, assignments: dict[str, Any]) -> dict[str, Callable[[Any
     return found
 
 
-def run(work: Path, submissions: int, students: int, runs: int, log: Callable[[str], None],
-        profile_dir: Path | None = None) -> list[Row]:
+def run(
+    work: Path,
+    submissions: int,
+    students: int,
+    runs: int,
+    log: Callable[[str], None],
+    profile_dir: Path | None = None,
+) -> list[Row]:
     from tdl_inbox.adapters.db.engine import make_sessions
     from tdl_inbox.adapters.store import BlobStore
 
@@ -111,9 +117,17 @@ def run(work: Path, submissions: int, students: int, runs: int, log: Callable[[s
                 samples.append(elapsed)
         value = median(samples)
         rows.append(
-            Row(section, name, round(value, 1), "ms", f"{size:,} rows",
-                f"< {TARGET_MS:g} ms", value < TARGET_MS,
-                samples=[round(s, 1) for s in samples], extra=counts)
+            Row(
+                section,
+                name,
+                round(value, 1),
+                "ms",
+                f"{size:,} rows",
+                f"< {TARGET_MS:g} ms",
+                value < TARGET_MS,
+                samples=[round(s, 1) for s in samples],
+                extra=counts,
+            )
         )
         log(f"  {name}: {value:.1f} ms ({size} rows)")
     engine.dispose()

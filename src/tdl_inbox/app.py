@@ -14,11 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from tdl_inbox.adapters.db.engine import make_engine, make_sessions
 from tdl_inbox.adapters.db.migrate import require_current
 from tdl_inbox.adapters.imap import ImapMailbox, ImapParams
+from tdl_inbox.adapters.smtp import SmtpParams, SmtpSender
 from tdl_inbox.adapters.store import BlobStore
-from tdl_inbox.config.loading import read_password
+from tdl_inbox.config.loading import read_imap_password, read_password
 from tdl_inbox.config.schema import Settings
-from tdl_inbox.errors import DatabaseError
+from tdl_inbox.errors import ConfigError, DatabaseError
 from tdl_inbox.services.context import IngestContext, ingest_context
+from tdl_inbox.services.outbox import FlushReport, flush
 
 
 def utc_now() -> datetime:
@@ -43,13 +45,45 @@ class App:
             port=mailbox.port,
             security=mailbox.security,
             username=mailbox.username,
-            password=read_password(mailbox),
+            password=read_imap_password(mailbox),
             cafile=mailbox.cafile,
             timeout_seconds=mailbox.timeout_seconds,
         )
 
     def open_mailbox(self) -> ImapMailbox:
         return ImapMailbox(self.imap_params())
+
+    def smtp_params(self) -> SmtpParams | None:
+        smtp = self.settings.smtp
+        if smtp is None:
+            return None
+        return SmtpParams(
+            host=smtp.host,
+            port=smtp.port,
+            security=smtp.security,
+            username=smtp.username,
+            password=read_password(smtp),
+            cafile=smtp.cafile,
+            timeout_seconds=smtp.timeout_seconds,
+        )
+
+    def open_smtp(self) -> SmtpSender:
+        params = self.smtp_params()
+        if params is None:
+            raise ConfigError("no [smtp] section in the config: outgoing mail is off")
+        return SmtpSender(params)
+
+    def flush_outbox(self) -> FlushReport:
+        """Send what the outbox holds (nothing to do without [smtp])."""
+        if self.settings.smtp is None:
+            return FlushReport()
+        return flush(
+            self.sessions,
+            self.open_smtp,
+            self.settings.smtp.sender,
+            utc_now,
+            self.settings.receipts.max_attempts,
+        )
 
     def close(self) -> None:
         self.engine.dispose()

@@ -46,3 +46,15 @@ class MailboxUnavailable(MailboxError):
 
 class MailboxRejected(MailboxError):
     pass
+
+
+class SmtpError(TdlInboxError):
+    pass
+
+
+class SmtpUnavailable(SmtpError):
+    pass
+
+
+class SmtpRejected(SmtpError):
+    pass

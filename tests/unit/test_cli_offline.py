@@ -61,9 +61,11 @@ def test_assignments_json_contract(capsys):
         "deadline": "2019-03-16T23:59:00+03:00",
         "max_points": 10,
         "deadline_overridden": False,
+        "extensions": [],
     }
     assert items["lab-1"]["deadline"] == "2019-03-30T23:59:00+03:00"
     assert items["lab-1"]["deadline_overridden"] is True
+    assert not (ROOT / "tdl-inbox.db").exists()
 
 
 def test_assignments_table_and_output_file(capsys, tmp_path):

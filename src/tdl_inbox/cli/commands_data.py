@@ -6,12 +6,14 @@ from pathlib import Path
 
 import click
 
+from tdl_inbox.adapters.db.engine import sqlite_path
 from tdl_inbox.cli.output import (
     chosen_format,
     emit_json,
     emit_table,
     format_options,
     human_duration,
+    iso,
     short_time,
     to_jsonable,
 )
@@ -20,6 +22,7 @@ from tdl_inbox.domain.classify import Accepted, classify
 from tdl_inbox.domain.subjects import SubjectError, parse_subject
 from tdl_inbox.errors import ConfigError, TdlInboxError
 from tdl_inbox.services.context import ingest_context
+from tdl_inbox.services.extensions import ExtensionRow, extension_rows
 from tdl_inbox.services.listing import assignment_rows, rejected_rows, submission_rows
 
 
@@ -70,16 +73,40 @@ def parse_subject_cmd(
         raise click.exceptions.Exit(1)
 
 
+def _extensions_by_assignment(state: CliState) -> dict[str, list[ExtensionRow]]:
+    """Granted extensions, when the database is there to ask (the listing works without it)."""
+    path = sqlite_path(state.settings().database.url)
+    if path is not None and not path.exists():
+        return {}  # listing assignments must not create a database as a side effect
+    try:
+        app = state.app()
+        with app.sessions.begin() as session:
+            rows = extension_rows(session)
+    except TdlInboxError:
+        return {}
+    grouped: dict[str, list[ExtensionRow]] = {}
+    for row in rows:
+        grouped.setdefault(row.assignment, []).append(row)
+    return grouped
+
+
 @click.command()
 @format_options
 @pass_state
 def assignments(state: CliState, fmt: str, as_json: bool, output: Path | None) -> None:
-    """List configured assignments and their deadlines."""
+    """List configured assignments, their deadlines, overrides and extensions."""
     settings = state.settings()
     zone = settings.course.zone
     rows = assignment_rows({a.key: a for a in settings.assignments()})
+    granted = _extensions_by_assignment(state)
     if chosen_format(fmt, as_json) == "json":
-        emit_json(to_jsonable(rows, zone), output)
+        data = to_jsonable(rows, zone)
+        for item in data:
+            item["extensions"] = [
+                {"student": e.student, "until": iso(e.until, zone), "reason": e.reason}
+                for e in granted.get(item["assignment"], [])
+            ]
+        emit_json(data, output)
         return
     table = [
         [
@@ -87,12 +114,16 @@ def assignments(state: CliState, fmt: str, as_json: bool, output: Path | None) -
             r.published,
             short_time(r.deadline, zone) + (" (moved)" if r.deadline_overridden else ""),
             f"{r.max_points:g}",
+            ", ".join(
+                f"{e.student} until {short_time(e.until, zone)}"
+                for e in granted.get(r.assignment, [])
+            ),
         ]
         for r in rows
     ]
     emit_table(
         f"Assignments — {settings.course.name}",
-        ["assignment", "published", "deadline", "max points"],
+        ["assignment", "published", "deadline", "max points", "extensions"],
         table,
         output,
     )

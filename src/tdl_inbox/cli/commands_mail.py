@@ -23,6 +23,7 @@ def poll(state: CliState, fmt: str, as_json: bool, output: Path | None) -> None:
     app = state.app()
     with daemon_lock(app.engine):
         report = poll_once(app.open_mailbox, app.sessions, app.store, app.ctx, utc_now)
+        sent = app.flush_outbox()
     summary = {
         "new_submissions": report.new_submissions,
         "rejected": report.rejected,
@@ -31,6 +32,8 @@ def poll(state: CliState, fmt: str, as_json: bool, output: Path | None) -> None:
         "before_since": report.before_since,
         "uidvalidity_changed": report.uidvalidity_changed,
         "remapped": report.remapped,
+        "receipts_sent": sent.sent,
+        "receipts_waiting": sent.deferred,
     }
     if chosen_format(fmt, as_json) == "json":
         emit_json(summary, output)
@@ -42,6 +45,8 @@ def poll(state: CliState, fmt: str, as_json: bool, output: Path | None) -> None:
     ]
     if report.before_since:
         lines.append(f"ignored (arrived before mailbox.since): {report.before_since}")
+    if sent.sent or sent.deferred or sent.failed:
+        lines.append(f"mail sent: {sent.sent}, waiting: {sent.deferred}, failed: {sent.failed}")
     if report.uidvalidity_changed:
         lines.append(f"folder UIDVALIDITY changed: {report.remapped} recorded messages re-matched")
     write_text("\n".join(lines) + "\n", output)

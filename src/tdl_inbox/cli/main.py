@@ -15,9 +15,11 @@ import click
 from tdl_inbox import __version__
 from tdl_inbox.cli import (
     commands_data,
+    commands_extensions,
     commands_gradebook,
     commands_grading,
     commands_mail,
+    commands_outbox,
     commands_roster,
     commands_setup,
 )
@@ -55,6 +57,8 @@ for module in (
     commands_roster,
     commands_grading,
     commands_gradebook,
+    commands_extensions,
+    commands_outbox,
 ):
     for command in module.COMMANDS:
         cli.add_command(command)

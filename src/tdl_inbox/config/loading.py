@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from tdl_inbox.config.schema import MailboxConfig, Settings
+from tdl_inbox.config.schema import MailboxConfig, Settings, SmtpConfig
 from tdl_inbox.errors import ConfigError
 
 ENV_CONFIG = "TDL_INBOX_CONFIG"
@@ -79,9 +79,18 @@ def load_config(path: Path) -> Settings:
             "password_file": _resolve(settings.mailbox.password_file, base),
         }
     )
+    smtp = settings.smtp
+    if smtp is not None:
+        smtp = smtp.model_copy(
+            update={
+                "cafile": _resolve(smtp.cafile, base),
+                "password_file": _resolve(smtp.password_file, base),
+            }
+        )
     return settings.model_copy(
         update={
             "mailbox": mailbox,
+            "smtp": smtp,
             "database": settings.database.model_copy(
                 update={"url": _resolve_sqlite_url(settings.database.url, base)}
             ),
@@ -93,22 +102,30 @@ def load_config(path: Path) -> Settings:
     )
 
 
-def read_password(mailbox: MailboxConfig) -> str:
-    """The IMAP password from the environment variable or file the config names."""
-    if mailbox.password_env is not None:
-        value = os.environ.get(mailbox.password_env)
+def read_password(section: MailboxConfig | SmtpConfig) -> str | None:
+    """The password from the environment variable or file the section names (None: no auth)."""
+    where = "mailbox" if isinstance(section, MailboxConfig) else "smtp"
+    if section.password_env is not None:
+        value = os.environ.get(section.password_env)
         if not value:
             raise ConfigError(
-                f"mailbox.password_env: environment variable {mailbox.password_env} is not set"
+                f"{where}.password_env: environment variable {section.password_env} is not set"
             )
         return value
-    assert mailbox.password_file is not None  # guaranteed by the schema
+    if section.password_file is None:
+        return None
     try:
-        value = mailbox.password_file.read_text(encoding="utf-8").strip()
+        value = section.password_file.read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise ConfigError(
-            f"mailbox.password_file: cannot read {mailbox.password_file}: {exc.strerror}"
+            f"{where}.password_file: cannot read {section.password_file}: {exc.strerror}"
         ) from None
     if not value:
-        raise ConfigError(f"mailbox.password_file: {mailbox.password_file} is empty")
+        raise ConfigError(f"{where}.password_file: {section.password_file} is empty")
     return value
+
+
+def read_imap_password(mailbox: MailboxConfig) -> str:
+    password = read_password(mailbox)
+    assert password is not None  # the schema requires a password source for the mailbox
+    return password

@@ -118,6 +118,59 @@ class GradingConfig(_Section):
     """A grader's claim on a submission expires after this long, returning it to the queue."""
 
 
+class SmtpConfig(_Section):
+    """Outgoing mail for receipts, reports and alerts (Proton Mail Bridge: SMTP from 1025)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=1025, ge=1, le=65535)
+    security: Literal["tls", "starttls", "plain"] = "starttls"
+    cafile: Path | None = None
+    allow_plain: bool = False
+    username: str | None = None
+    password_env: str | None = None
+    password_file: Path | None = None
+    sender: str = Field(alias="from")
+    """The From of everything we send, e.g. ``TDL course <tdl_course_mipt@protonmail.com>``."""
+    timeout_seconds: float = Field(default=30, gt=0)
+
+    @model_validator(mode="after")
+    def _auth_and_transport(self) -> SmtpConfig:
+        if self.password_env is not None and self.password_file is not None:
+            raise ValueError("set at most one of password_env or password_file")
+        if self.username is not None and self.password_env is None and self.password_file is None:
+            raise ValueError("username is set: also set password_env or password_file")
+        if self.security == "plain" and not self.allow_plain and not _is_loopback(self.host):
+            raise ValueError(
+                f"security = 'plain' would send mail and password in clear to {self.host}; "
+                "use 'starttls' or 'tls', or set allow_plain = true"
+            )
+        return self
+
+
+class ReceiptsConfig(_Section):
+    enabled: bool = True
+    """Receipts are sent only when [smtp] is configured too."""
+    language: Literal["en", "ru"] = "en"
+    max_per_sender_per_hour: int = Field(default=10, ge=5)
+    max_age_hours: float | None = Field(default=None, gt=0)
+    """Messages that arrived longer ago than this when recorded get no receipt (backlog import)."""
+    max_attempts: int = Field(default=12, ge=1)
+
+
+class ReportsConfig(_Section):
+    cron: str | None = None
+    """When the daemon e-mails the late and summary reports, crontab syntax: "0 8 * * *"."""
+    recipients: list[str] = Field(default_factory=list)
+
+
+class AlertsConfig(_Section):
+    recipients: list[str] = Field(default_factory=list)
+    """Who hears about failing polls and UIDVALIDITY changes; default: reports.recipients."""
+    after_minutes: int = Field(default=30, ge=1)
+
+
 class AssignmentConfig(_Section):
     kind: Kind
     number: int = Field(ge=0, le=999)
@@ -136,6 +189,10 @@ class Settings(_Section):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     grading: GradingConfig = Field(default_factory=GradingConfig)
+    smtp: SmtpConfig | None = None
+    receipts: ReceiptsConfig = Field(default_factory=ReceiptsConfig)
+    reports: ReportsConfig = Field(default_factory=ReportsConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     assignment: list[AssignmentConfig] = Field(default_factory=list)
 
     source: Path | None = Field(default=None, exclude=True)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tdl_inbox.config.schema import Settings
 from tdl_inbox.domain.assignments import Assignment, Kind
 from tdl_inbox.domain.subjects import DEFAULT_KIND_ALIASES
+from tdl_inbox.services.receipts import ReceiptPolicy
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class IngestContext:
     batch_messages: int = 50
     batch_bytes: int = 20_000_000
     max_message_bytes: int = 50_000_000
+    receipts: ReceiptPolicy | None = None
+    """None: no receipts (no [smtp] section, or receipts.enabled = false)."""
 
 
 def ingest_context(settings: Settings) -> IngestContext:
@@ -30,6 +33,18 @@ def ingest_context(settings: Settings) -> IngestContext:
         since = datetime.combine(mailbox.since, datetime.min.time(), tzinfo=course.zone)
     aliases = dict(DEFAULT_KIND_ALIASES)
     aliases.update({word.lower(): kind for word, kind in course.kind_aliases.items()})
+    receipts = None
+    if settings.smtp is not None and settings.receipts.enabled:
+        hours = settings.receipts.max_age_hours
+        receipts = ReceiptPolicy(
+            language=settings.receipts.language,
+            sender_address=settings.smtp.sender,
+            course_name=course.name,
+            zone=course.zone,
+            counting=settings.grading.counting,
+            max_per_sender_per_hour=settings.receipts.max_per_sender_per_hour,
+            max_age=None if hours is None else timedelta(hours=hours),
+        )
     return IngestContext(
         folder=mailbox.folder,
         assignments={a.key: a for a in settings.assignments()},
@@ -38,4 +53,5 @@ def ingest_context(settings: Settings) -> IngestContext:
         batch_messages=mailbox.fetch_batch_messages,
         batch_bytes=mailbox.fetch_batch_bytes,
         max_message_bytes=mailbox.max_message_bytes,
+        receipts=receipts,
     )

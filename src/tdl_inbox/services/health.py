@@ -10,7 +10,7 @@ from tdl_inbox.adapters.db.engine import make_engine
 from tdl_inbox.adapters.db.migrate import current_revision, require_current
 from tdl_inbox.adapters.imap import ImapMailbox, ImapParams
 from tdl_inbox.adapters.store import BlobStore
-from tdl_inbox.config.loading import read_password
+from tdl_inbox.config.loading import read_imap_password
 from tdl_inbox.config.schema import Settings
 from tdl_inbox.errors import TdlInboxError
 
@@ -26,7 +26,13 @@ def check_mailbox(settings: Settings) -> CheckResult:
     m = settings.mailbox
     try:
         params = ImapParams(
-            m.host, m.port, m.security, m.username, read_password(m), m.cafile, m.timeout_seconds
+            m.host,
+            m.port,
+            m.security,
+            m.username,
+            read_imap_password(m),
+            m.cafile,
+            m.timeout_seconds,
         )
         with ImapMailbox(params) as mailbox:
             status = mailbox.select(m.folder)

@@ -20,6 +20,7 @@ from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.classify import Accepted, Rejected, classify
 from tdl_inbox.domain.lateness import judge
 from tdl_inbox.services.context import IngestContext
+from tdl_inbox.services.receipts import queue_receipt
 from tdl_inbox.services.roster import decide_link
 from tdl_inbox.services.verdicts import effective_deadline
 
@@ -178,4 +179,7 @@ def record(
         message.rejection = Rejection(reason=verdict.reason)
         outcome = Outcome.REJECTED
     advance_checkpoint(session, loc, now)
+    if ctx.receipts is not None:
+        session.flush()
+        queue_receipt(session, ctx.receipts, message, mail, now)
     return outcome

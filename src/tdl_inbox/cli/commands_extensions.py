@@ -1,0 +1,84 @@
+"""Deadline extensions: ``extend``, ``extensions``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from tdl_inbox.app import utc_now
+from tdl_inbox.cli.output import (
+    chosen_format,
+    emit_json,
+    emit_table,
+    format_options,
+    short_time,
+    to_jsonable,
+)
+from tdl_inbox.cli.state import CliState, pass_state
+from tdl_inbox.errors import TdlInboxError
+from tdl_inbox.services.extensions import extension_rows, grant, revoke
+
+
+def _local(value: str, state: CliState) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise TdlInboxError(
+            f"--until: expected a date-time like 2019-03-20T23:59, got {value!r}"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=state.settings().course.zone)
+    return moment
+
+
+@click.command("extend")
+@click.argument("student")
+@click.argument("assignment")
+@click.option(
+    "--until", "until_text", required=True, help="New deadline, course time: 2019-03-20T23:59."
+)
+@click.option("--reason", help="Why (kept for disputes).")
+@click.option("--revoke", "undo", is_flag=True, help="Remove the extension instead.")
+@pass_state
+def extend(
+    state: CliState, student: str, assignment: str, until_text: str, reason: str | None, undo: bool
+) -> None:
+    """Give STUDENT a later deadline for ASSIGNMENT; verdicts are recomputed at once."""
+    app = state.app()
+    zone = app.settings.course.zone
+    with app.sessions.begin() as session:
+        if undo:
+            removed = revoke(session, app.ctx.assignments, student, assignment)
+            click.echo("extension removed" if removed else "there was no such extension")
+            return
+        row = grant(
+            session,
+            app.ctx.assignments,
+            student,
+            assignment,
+            _local(until_text, state),
+            reason,
+            utc_now(),
+        )
+    click.echo(f"{row.student}: {row.assignment} due {short_time(row.until, zone)}")
+
+
+@click.command("extensions")
+@format_options
+@pass_state
+def extensions(state: CliState, fmt: str, as_json: bool, output: Path | None) -> None:
+    """List granted extensions."""
+    app = state.app()
+    zone = app.settings.course.zone
+    with app.sessions.begin() as session:
+        rows = extension_rows(session)
+    if chosen_format(fmt, as_json) == "json":
+        emit_json(to_jsonable(rows, zone), output)
+        return
+    table = [[r.student, r.assignment, short_time(r.until, zone), r.reason or ""] for r in rows]
+    emit_table("Extensions", ["student", "assignment", "until", "reason"], table, output)
+
+
+COMMANDS = [extend, extensions]

@@ -1,0 +1,176 @@
+"""Receipts to students: queued in the transaction that records their message.
+
+No receipt goes to auto-submitted mail, bounces, mailing lists, our own address or a sender who
+already got ``max_per_sender_per_hour`` of them (RFC 3834). A message recorded twice (a second
+delivery) is a duplicate and is never recorded, so it never gets a second receipt; the outbox's
+dedupe key makes that hold even if queuing is retried.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tdl_inbox.adapters.db.models import Message, OutboxItem, Submission
+from tdl_inbox.adapters.mime import ParsedMail
+from tdl_inbox.services.outbox import Letter, enqueue
+from tdl_inbox.services.receipt_text import TEXTS, Language, duration, size
+from tdl_inbox.services.versions import Policy, ranked
+
+_MSGID = re.compile(r"^<[^<>\s]{1,250}>$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+
+
+@dataclass(frozen=True)
+class ReceiptPolicy:
+    language: Language
+    sender_address: str
+    course_name: str
+    zone: ZoneInfo
+    counting: Policy
+    max_per_sender_per_hour: int
+    max_age: timedelta | None
+
+
+def receipt_code(message: Message) -> str:
+    digest = hashlib.sha256(f"{message.id}:{message.raw_sha256}".encode()).digest()
+    text = base64.b32encode(digest).decode()[:10]
+    return f"{text[:5]}-{text[5:]}"
+
+
+def _clean(text: str | None, limit: int = 200) -> str:
+    return _CONTROL.sub(" ", text or "").strip()[:limit]
+
+
+def _why_not(
+    session: Session, policy: ReceiptPolicy, message: Message, mail: ParsedMail, now: datetime
+) -> str | None:
+    sender = message.sender
+    if not sender or "@" not in sender or _CONTROL.search(sender):
+        return "no usable sender address"
+    if mail.auto_submitted:
+        return "automatic mail (RFC 3834)"
+    if sender.lower() == parseaddr(policy.sender_address)[1].lower():
+        return "our own address"
+    if policy.max_age is not None and message.arrived_at < now - policy.max_age:
+        return "older than receipts.max_age_hours"
+    recent = session.scalar(
+        select(func.count())
+        .select_from(OutboxItem)
+        .where(OutboxItem.to_addr == sender, OutboxItem.created_at > now - timedelta(hours=1))
+    )
+    if (recent or 0) >= policy.max_per_sender_per_hour:
+        return "receipts.max_per_sender_per_hour reached"
+    return None
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _submission_lines(
+    session: Session, policy: ReceiptPolicy, message: Message, sub: Submission
+) -> list[str]:
+    t, zone = TEXTS[policy.language], policy.zone
+    zone_name = f"{policy.zone.key}, UTC{sub.arrived_at.astimezone(zone).strftime('%z')}"
+    lines = [
+        t["recorded"].format(assignment=sub.assignment, student=_clean(sub.student, 100)),
+        "",
+        t["arrived"].format(arrived=_local(sub.arrived_at, zone), zone=zone_name),
+        t["deadline"].format(deadline=_local(sub.deadline, zone), zone=zone_name),
+        t["late"].format(late_by=duration(sub.late_by_seconds, policy.language))
+        if sub.late
+        else t["on_time"],
+    ]
+    if sub.delivery_delay_suspected and message.sent_at is not None:
+        lines.append(t["delay_note"].format(sent=_local(message.sent_at, zone)))
+    lines.append("")
+    if message.attachments:
+        lines.append(t["files"])
+        lines += [
+            t["file"].format(name=_clean(a.filename, 120), size=size(a.size), sha256=a.sha256)
+            for a in message.attachments
+        ]
+    else:
+        lines.append(t["no_files"])
+    versions = ranked(policy.counting, sub.assignment)
+    rows = session.execute(
+        select(Submission.id, Submission.arrived_at, versions.c.version, versions.c.rank)
+        .join(versions, versions.c.id == Submission.id)
+        .where(Submission.owner == sub.owner)
+    ).all()
+    mine = next(r for r in rows if r.id == sub.id)
+    counting = next(r for r in rows if r.rank == 1)
+    lines.append("")
+    if counting.id == sub.id:
+        lines.append(t["counts_this"].format(version=mine.version))
+    else:
+        lines.append(
+            t["counts_other"].format(version=counting.version, when=_local(sub.arrived_at, zone))
+        )
+    return lines
+
+
+def queue_receipt(
+    session: Session, policy: ReceiptPolicy, message: Message, mail: ParsedMail, now: datetime
+) -> OutboxItem | None:
+    """Queue the receipt for a just-recorded message (flushed, so it has an id)."""
+    if _why_not(session, policy, message, mail, now) is not None:
+        return None
+    t = TEXTS[policy.language]
+    code = receipt_code(message)
+    if message.submission is not None:
+        body = _submission_lines(session, policy, message, message.submission)
+    else:
+        assert message.rejection is not None
+        body = [t["rejected"].format(reason=message.rejection.reason), "", t["expected"]]
+    text = "\n".join(
+        [
+            t["greeting"],
+            "",
+            *body,
+            "",
+            t["code"].format(code=code),
+            "",
+            t["signature"].format(course=policy.course_name),
+            "",
+        ]
+    )
+    message_id = (
+        message.message_id if message.message_id and _MSGID.match(message.message_id) else None
+    )
+    references = (
+        " ".join(
+            part
+            for part in (_clean(mail.references, 900), message_id)
+            if part and _MSGID.match(part.split()[-1])
+        )
+        or None
+    )
+    subject = _clean(message.subject) or "(no subject)"
+    if not subject.lower().startswith("re:"):
+        subject = t["subject_prefix"] + subject
+    return enqueue(
+        session,
+        Letter(
+            kind="receipt" if message.submission is not None else "rejection",
+            to_addr=message.sender or "",
+            subject=subject,
+            body_text=text,
+            in_reply_to=message_id,
+            references=references,
+            dedupe_key=f"receipt:{message.id}",
+            message_pk=message.id,
+            receipt_code=code,
+        ),
+        policy.sender_address,
+        now,
+    )
