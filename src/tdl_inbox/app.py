@@ -73,8 +73,8 @@ class App:
             raise ConfigError("no [smtp] section in the config: outgoing mail is off")
         return SmtpSender(params)
 
-    def flush_outbox(self) -> FlushReport:
-        """Send what the outbox holds (nothing to do without [smtp])."""
+    def flush_outbox(self, force: bool = False) -> FlushReport:
+        """Send what is due in the outbox (everything with ``force``; nothing without [smtp])."""
         if self.settings.smtp is None:
             return FlushReport()
         return flush(
@@ -83,6 +83,7 @@ class App:
             self.settings.smtp.sender,
             utc_now,
             self.settings.receipts.max_attempts,
+            force,
         )
 
     def close(self) -> None:

@@ -79,8 +79,8 @@ def _when(value: object, zone: ZoneInfo) -> str:
 @outbox.command("send")
 @pass_state
 def outbox_send(state: CliState) -> None:
-    """Send what is due now."""
-    report = state.app().flush_outbox()
+    """Send everything waiting now, ignoring the retry backoff."""
+    report = state.app().flush_outbox(force=True)
     line = f"sent {report.sent}, failed {report.failed}, waiting {report.deferred}"
     click.echo(line + (f" ({report.error})" if report.error else ""))
 

@@ -22,6 +22,7 @@ from typing import Protocol
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 
 from tdl_inbox.adapters.db.models import OutboxItem
 from tdl_inbox.errors import SmtpError, SmtpRejected
@@ -120,19 +121,16 @@ def _backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** max(0, attempts - 1)), MAX_BACKOFF)
 
 
-def due_ids(session: Session, now: datetime) -> list[int]:
-    query = (
-        select(OutboxItem.id)
-        .where(
-            or_(
-                (OutboxItem.status == "pending") & (OutboxItem.next_attempt_at <= now),
-                (OutboxItem.status == "sending")
-                & (OutboxItem.next_attempt_at <= now - STALE_SENDING),
-            )
+def due_ids(session: Session, now: datetime, force: bool = False) -> list[int]:
+    """Items to try now; ``force`` (an admin's ``outbox send``) ignores the backoff."""
+    if force:
+        condition: ColumnElement[bool] = OutboxItem.status.in_(("pending", "sending"))
+    else:
+        condition = or_(
+            (OutboxItem.status == "pending") & (OutboxItem.next_attempt_at <= now),
+            (OutboxItem.status == "sending") & (OutboxItem.next_attempt_at <= now - STALE_SENDING),
         )
-        .order_by(OutboxItem.id)
-    )
-    return list(session.scalars(query))
+    return list(session.scalars(select(OutboxItem.id).where(condition).order_by(OutboxItem.id)))
 
 
 def flush(
@@ -141,21 +139,39 @@ def flush(
     sender_address: str,
     clock: Clock,
     max_attempts: int,
+    force: bool = False,
 ) -> FlushReport:
     report = FlushReport()
     with sessions.begin() as session:
-        ids = due_ids(session, clock())
+        ids = due_ids(session, clock(), force)
     if not ids:
         return report
     try:
         with open_sender() as sender:
             for item_id in ids:
                 _send_one(sessions, sender, sender_address, clock, max_attempts, item_id, report)
-    except SmtpError as exc:  # the server itself is away: nothing is charged to the items
+    except SmtpError as exc:
+        # The server itself is away: every waiting item backs off, and none is ever marked
+        # failed for it, so a weekend outage loses nothing.
         report.error = str(exc)
-        report.deferred = len(ids) - report.sent - report.failed
+        report.deferred = _defer_all(sessions, ids, str(exc), clock())
         log.warning("outbox: %s; %d messages wait for the next attempt", exc, report.deferred)
     return report
+
+
+def _defer_all(sessions: sessionmaker[Session], ids: list[int], error: str, now: datetime) -> int:
+    deferred = 0
+    with sessions.begin() as session:
+        for item in session.scalars(select(OutboxItem).where(OutboxItem.id.in_(ids))):
+            if item.status in ("sent", "failed"):
+                continue
+            if item.next_attempt_at <= now or item.status == "sending" or item.attempts == 0:
+                item.attempts += 1
+                item.status = "pending"
+                item.next_attempt_at = now + _backoff(item.attempts)
+            item.last_error = error
+            deferred += 1
+    return deferred
 
 
 def _send_one(
