@@ -1,7 +1,10 @@
 """The polling daemon: ``poll_once`` on an APScheduler interval, until SIGTERM or SIGINT.
 
 A signal lets the message being recorded finish, then the process exits 0. When the server
-is away, polls back off exponentially (up to ``MAX_BACKOFF``) instead of hammering it.
+is away, polls back off exponentially (up to ``MAX_BACKOFF``) instead of hammering it; a
+refused login waits longer still. After each poll, queued mail (receipts, reports, alerts) is
+sent; SMTP trouble never stops polling. With ``reports.cron`` set, the late and summary
+reports are e-mailed on that schedule.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ from datetime import UTC, datetime, timedelta
 from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from tdl_inbox.adapters.lock import daemon_lock
 from tdl_inbox.app import App, utc_now
-from tdl_inbox.errors import MailboxRejected, MailboxUnavailable, TdlInboxError
+from tdl_inbox.errors import ConfigError, MailboxUnavailable, TdlInboxError
 from tdl_inbox.services.ingest import poll_once
+from tdl_inbox.services.status import poll_failed, poll_succeeded
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(minutes=10)
@@ -48,6 +53,16 @@ class Backoff:
         return self.not_before is not None and now < self.not_before
 
 
+def report_trigger(app: App) -> CronTrigger | None:
+    cron = app.settings.reports.cron
+    if cron is None:
+        return None
+    try:
+        return CronTrigger.from_crontab(cron, timezone=app.settings.course.zone)
+    except ValueError as exc:
+        raise ConfigError(f"reports.cron: {exc}") from None
+
+
 class Daemon:
     def __init__(self, app: App) -> None:
         self.app = app
@@ -56,8 +71,10 @@ class Daemon:
         self.backoff = Backoff(interval)
 
     def poll_job(self) -> None:
-        now = utc_now()
-        if self.stop.is_set() or self.backoff.waiting(now):
+        if self.stop.is_set():
+            return
+        if self.backoff.waiting(utc_now()):
+            self._send_mail()
             return
         try:
             report = poll_once(
@@ -69,24 +86,20 @@ class Daemon:
                 should_stop=self.stop.is_set,
             )
         except MailboxUnavailable as exc:
-            delay = self.backoff.failed(utc_now(), permanent=False)
-            log.warning("poll failed: %s; next attempt in %s", exc, delay)
-            return
-        except MailboxRejected as exc:
-            delay = self.backoff.failed(utc_now(), permanent=True)
-            log.error("poll failed: %s; next attempt in %s", exc, delay)
+            self._failed(exc, permanent=False, level=logging.WARNING)
             return
         except TdlInboxError as exc:
-            delay = self.backoff.failed(utc_now(), permanent=True)
-            log.error("poll failed: %s; next attempt in %s", exc, delay)
+            self._failed(exc, permanent=True, level=logging.ERROR)
             return
-        except Exception:
-            delay = self.backoff.failed(utc_now(), permanent=True)
-            log.exception("poll failed unexpectedly; next attempt in %s", delay)
+        except Exception as exc:
+            log.exception("poll failed unexpectedly")
+            self._failed(exc, permanent=True, level=logging.ERROR)
             return
         if self.backoff.failures:
             log.info("mailbox reachable again after %d failed polls", self.backoff.failures)
         self.backoff.succeeded()
+        with self.app.sessions.begin() as session:
+            poll_succeeded(session, self.app, utc_now(), report.uidvalidity_changed)
         if report.recorded or report.duplicates or report.uidvalidity_changed:
             log.info(
                 "poll: %d new submissions, %d rejected, %d duplicates",
@@ -94,6 +107,33 @@ class Daemon:
                 report.rejected,
                 report.duplicates,
             )
+        self._send_mail()
+
+    def _failed(self, exc: BaseException, permanent: bool, level: int) -> None:
+        delay = self.backoff.failed(utc_now(), permanent=permanent)
+        log.log(level, "poll failed: %s; next attempt in %s", exc, delay)
+        try:
+            with self.app.sessions.begin() as session:
+                poll_failed(session, self.app, utc_now(), str(exc))
+        except Exception:  # the database may be what failed; the log line above stands
+            log.exception("could not record the failed poll")
+        self._send_mail()
+
+    def _send_mail(self) -> None:
+        try:
+            self.app.flush_outbox()
+        except Exception:
+            log.exception("sending queued mail failed")
+
+    def report_job(self) -> None:
+        from tdl_inbox.services.scheduled import queue_scheduled_reports
+
+        try:
+            with self.app.sessions.begin() as session:
+                queue_scheduled_reports(session, self.app, utc_now())
+        except Exception:
+            log.exception("could not prepare the scheduled reports")
+        self._send_mail()
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info(
@@ -102,6 +142,7 @@ class Daemon:
         self.stop.set()
 
     def run(self) -> None:
+        trigger = report_trigger(self.app)
         with daemon_lock(self.app.engine):
             signal.signal(signal.SIGTERM, self._on_signal)
             signal.signal(signal.SIGINT, self._on_signal)
@@ -116,11 +157,16 @@ class Daemon:
                 misfire_grace_time=None,
                 next_run_time=datetime.now(UTC),
             )
+            if trigger is not None:
+                scheduler.add_job(
+                    self.report_job, trigger, id="reports", max_instances=1, coalesce=True
+                )
             scheduler.start()
             log.info(
-                "daemon started: polling %s every %ss",
+                "daemon started: polling %s every %ss%s",
                 self.app.settings.mailbox.folder,
                 self.app.settings.mailbox.poll_interval_seconds,
+                f"; reports on '{self.app.settings.reports.cron}'" if trigger else "",
             )
             try:
                 while not self.stop.wait(1.0):

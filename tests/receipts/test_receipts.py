@@ -10,59 +10,15 @@ import pytest
 from sqlalchemy import select
 
 from servers.imap_fill import append
-from servers.smtp import SmtpSink
-from support import PASSWORD_ENV, config_text, poll, submission
-from tdl_inbox.adapters.db.engine import make_engine
-from tdl_inbox.adapters.db.migrate import upgrade
+from support import poll, submission
 from tdl_inbox.adapters.db.models import OutboxItem
-from tdl_inbox.app import App, build_app
+from tdl_inbox.app import App
 from tdl_inbox.cli.main import main
-from tdl_inbox.config import load_config
 
 pytestmark = pytest.mark.dovecot
 
 ON_TIME = datetime(2019, 3, 16, 20, 59, 59, tzinfo=UTC)
 LATE = datetime(2019, 3, 16, 21, 5, 0, tzinfo=UTC)
-
-
-def smtp_section(sink: SmtpSink, language: str = "en", extra: str = "") -> str:
-    return f"""
-[smtp]
-host = "127.0.0.1"
-port = {sink.port}
-security = "starttls"
-cafile = "{sink.cafile}"
-from = "TDL course <tdl_course_mipt@protonmail.com>"
-
-[receipts]
-language = "{language}"
-{extra}
-"""
-
-
-@pytest.fixture
-def receipts_app(tmp_path, dovecot, imap_folder, smtp_sink, monkeypatch):
-    monkeypatch.setenv(PASSWORD_ENV, dovecot.password)
-    apps: list[App] = []
-
-    def factory(language: str = "en", extra: str = "", port: int | None = None) -> App:
-        path = tmp_path / "tdl-inbox.toml"
-        text = config_text(dovecot, imap_folder, f"sqlite:///{tmp_path}/r.db")
-        section = smtp_section(smtp_sink, language, extra)
-        if port is not None:
-            section = section.replace(f"port = {smtp_sink.port}", f"port = {port}")
-        path.write_text(text + section, encoding="utf-8")
-        settings = load_config(path)
-        engine = make_engine(settings.database.url)
-        upgrade(engine)
-        engine.dispose()
-        app = build_app(settings)
-        apps.append(app)
-        return app
-
-    yield factory
-    for app in apps:
-        app.close()
 
 
 def poll_and_send(app: App):

@@ -85,3 +85,17 @@ def lock_holder_pid(engine: Engine) -> int | None:
         return None
     finally:
         os.close(fd)
+
+
+def daemon_holds_lock(engine: Engine) -> bool:
+    """Whether some process holds the daemon lock on this database right now."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            got = connection.execute(
+                text("SELECT pg_try_advisory_lock(:k)"), {"k": PG_LOCK_KEY}
+            ).scalar()
+            if got:
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_LOCK_KEY})
+            connection.commit()
+            return not got
+    return lock_holder_pid(engine) is not None

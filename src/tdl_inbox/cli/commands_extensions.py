@@ -36,14 +36,17 @@ def _local(value: str, state: CliState) -> datetime:
 @click.command("extend")
 @click.argument("student")
 @click.argument("assignment")
-@click.option(
-    "--until", "until_text", required=True, help="New deadline, course time: 2019-03-20T23:59."
-)
+@click.option("--until", "until_text", help="New deadline, course time: 2019-03-20T23:59.")
 @click.option("--reason", help="Why (kept for disputes).")
 @click.option("--revoke", "undo", is_flag=True, help="Remove the extension instead.")
 @pass_state
 def extend(
-    state: CliState, student: str, assignment: str, until_text: str, reason: str | None, undo: bool
+    state: CliState,
+    student: str,
+    assignment: str,
+    until_text: str | None,
+    reason: str | None,
+    undo: bool,
 ) -> None:
     """Give STUDENT a later deadline for ASSIGNMENT; verdicts are recomputed at once."""
     app = state.app()
@@ -53,6 +56,8 @@ def extend(
             removed = revoke(session, app.ctx.assignments, student, assignment)
             click.echo("extension removed" if removed else "there was no such extension")
             return
+        if until_text is None:
+            raise TdlInboxError("--until is required (or --revoke to remove an extension)")
         row = grant(
             session,
             app.ctx.assignments,

@@ -13,6 +13,7 @@ from tdl_inbox.cli.output import chosen_format, emit_json, format_options, write
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.daemon import Daemon
 from tdl_inbox.services.ingest import poll_once
+from tdl_inbox.services.status import poll_succeeded
 
 
 @click.command()
@@ -23,6 +24,8 @@ def poll(state: CliState, fmt: str, as_json: bool, output: Path | None) -> None:
     app = state.app()
     with daemon_lock(app.engine):
         report = poll_once(app.open_mailbox, app.sessions, app.store, app.ctx, utc_now)
+        with app.sessions.begin() as session:
+            poll_succeeded(session, app, utc_now(), report.uidvalidity_changed)
         sent = app.flush_outbox()
     summary = {
         "new_submissions": report.new_submissions,

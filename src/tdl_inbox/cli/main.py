@@ -22,6 +22,7 @@ from tdl_inbox.cli import (
     commands_outbox,
     commands_roster,
     commands_setup,
+    commands_status,
 )
 from tdl_inbox.cli.state import CliState
 from tdl_inbox.errors import TdlInboxError
@@ -59,6 +60,7 @@ for module in (
     commands_gradebook,
     commands_extensions,
     commands_outbox,
+    commands_status,
 ):
     for command in module.COMMANDS:
         cli.add_command(command)

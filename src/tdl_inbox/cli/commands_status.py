@@ -1,0 +1,58 @@
+"""``status``: is the daemon alive and keeping up?"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from tdl_inbox.adapters.lock import daemon_holds_lock, lock_holder_pid
+from tdl_inbox.app import utc_now
+from tdl_inbox.cli.output import (
+    chosen_format,
+    emit_json,
+    emit_table,
+    format_options,
+    short_time,
+    to_jsonable,
+)
+from tdl_inbox.cli.state import CliState, pass_state
+from tdl_inbox.services.status import current_status
+
+
+@click.command("status")
+@format_options
+@pass_state
+def status(state: CliState, fmt: str, as_json: bool, output: Path | None) -> None:
+    """Last successful poll, last new message, today's count, outbox backlog, daemon pid."""
+    app = state.app()
+    zone = app.settings.course.zone
+    today = datetime.combine(utc_now().astimezone(zone).date(), datetime.min.time(), tzinfo=zone)
+    running = daemon_holds_lock(app.engine)
+    with app.sessions.begin() as session:
+        info = current_status(session, today, lock_holder_pid(app.engine) if running else None)
+    data = to_jsonable(info, zone)
+    data["daemon_running"] = running
+    if chosen_format(fmt, as_json) == "json":
+        emit_json(data, output)
+        return
+    rows = [
+        [
+            "daemon",
+            f"running (pid {info.daemon_pid})"
+            if info.daemon_pid
+            else ("running" if running else "not running"),
+        ],
+        ["last successful poll", short_time(info.last_successful_poll, zone) or "never"],
+        ["failing since", short_time(info.failing_since, zone)],
+        ["last error", info.last_error or ""],
+        ["last new message", short_time(info.last_new_message, zone) or "none yet"],
+        ["messages recorded today", str(info.messages_recorded_today)],
+        ["UIDVALIDITY changes seen", str(info.uidvalidity_changes)],
+        ["outbox waiting / failed", f"{info.outbox_pending} / {info.outbox_failed}"],
+    ]
+    emit_table("tdl-inbox status", ["", ""], rows, output)
+
+
+COMMANDS = [status]

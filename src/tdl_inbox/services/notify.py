@@ -1,0 +1,77 @@
+"""Mail to the admin: reports on a schedule or on request, and alerts about the daemon.
+
+Everything goes through the outbox, so it is sent by the same retrying path as receipts.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from tdl_inbox.errors import ConfigError
+from tdl_inbox.services.outbox import Letter, enqueue
+
+if TYPE_CHECKING:
+    from tdl_inbox.app import App
+
+log = logging.getLogger(__name__)
+
+
+def report_recipients(app: App) -> list[str]:
+    return list(app.settings.reports.recipients)
+
+
+def alert_recipients(app: App) -> list[str]:
+    return list(app.settings.alerts.recipients or app.settings.reports.recipients)
+
+
+def queue_report(
+    session: Session,
+    app: App,
+    subject: str,
+    text: str,
+    html: str | None,
+    now: datetime | None = None,
+) -> int:
+    """Queue a report to every ``reports.recipients``; returns how many were queued."""
+    if app.settings.smtp is None:
+        raise ConfigError("cannot e-mail a report: no [smtp] section in the config")
+    recipients = report_recipients(app)
+    if not recipients:
+        raise ConfigError("cannot e-mail a report: reports.recipients is empty")
+    from tdl_inbox.app import utc_now
+
+    moment = now or utc_now()
+    for address in recipients:
+        enqueue(
+            session,
+            Letter(kind="report", to_addr=address, subject=subject, body_text=text, body_html=html),
+            app.settings.smtp.sender,
+            moment,
+        )
+    return len(recipients)
+
+
+def queue_alert(
+    session: Session, app: App, subject: str, text: str, key: str, now: datetime
+) -> int:
+    """Queue an alert once per ``key``; without [smtp] or recipients it is only logged."""
+    log.warning("alert: %s", subject)
+    recipients = alert_recipients(app)
+    if app.settings.smtp is None or not recipients:
+        return 0
+    queued = 0
+    for address in recipients:
+        letter = Letter(
+            kind="alert",
+            to_addr=address,
+            subject=f"[tdl-inbox] {subject}",
+            body_text=text,
+            dedupe_key=f"alert:{key}:{address}",
+        )
+        if enqueue(session, letter, app.settings.smtp.sender, now) is not None:
+            queued += 1
+    return queued

@@ -1,0 +1,300 @@
+"""The admin's reports as plain rows: late versions, missing students, a per-assignment summary,
+and how arrivals fall around each deadline. Queries and arithmetic only; formatting is the CLI's.
+
+Every report first brings stored verdicts in step with the config and extensions
+(``refresh_verdicts``), so ``Submission.deadline`` is the deadline that applies to that student
+and ``Submission.late`` is the verdict against it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, case, distinct, func, select
+from sqlalchemy.orm import Session
+
+from tdl_inbox.adapters.db.models import Extension, Message, Student, Submission
+from tdl_inbox.adapters.store import BlobStore
+from tdl_inbox.domain.assignments import Assignment
+from tdl_inbox.domain.lateness import cutoff
+from tdl_inbox.services.received import Hop, received_hops
+from tdl_inbox.services.roster import owner_of_student
+from tdl_inbox.services.verdicts import refresh_verdicts
+from tdl_inbox.services.versions import Policy, current_grades, ranked
+
+BUCKETS = (
+    "more than 24 h before",
+    "24 h to 1 h before",
+    "last hour",
+    "last minute",
+    "first minute late",
+    "first hour late",
+    "later",
+)
+"""Arrival buckets around a deadline. The deadline minute itself is the "last minute" (23:59
+counts as on time); each bucket leaves out the narrower ones ("last hour" is the hour before the
+last minute). The first three and the last three are measured from the first late instant."""
+ON_TIME_BUCKETS = 4
+"""The first four buckets are on time, the rest late."""
+_UNKNOWN = datetime.max.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class LateRow:
+    id: int
+    assignment: str
+    student: str
+    """The roster name when linked, else the name as written in the subject."""
+    student_id: int | None
+    sender: str | None
+    subject: str | None
+    arrived_at: datetime
+    """INTERNALDATE: when the course's mail server received it."""
+    deadline: datetime
+    """The deadline that applied, including the student's extension."""
+    late_by_seconds: int
+    sent_at: datetime | None
+    """The sender's ``Date:`` header."""
+    delivery_delay_suspected: bool
+    raw_sha256: str
+    received: tuple[Hop, ...]
+    """The ``Received:`` hops, sender's side first; () when the raw message is unreadable."""
+
+
+@dataclass(frozen=True)
+class MissingRow:
+    assignment: str
+    student: str
+    student_id: int
+    group: str | None
+    email: str | None
+    deadline: datetime
+    """The deadline that applies to this student (their extension, if later)."""
+    late_versions: int
+    """Late versions this student sent (none of which is on time)."""
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    assignment: str
+    deadline: datetime
+    on_time: int
+    """Students with at least one on-time version."""
+    late: int
+    """Students whose every version is late."""
+    late_versions: int
+    """Late versions (the rows ``report late`` lists)."""
+    missing: int | None
+    """Roster students without an on-time version once their deadline passed; None: no roster."""
+    graded: int
+    """Counting versions with a grade."""
+    pending: int
+    """Counting versions without a grade."""
+
+
+@dataclass(frozen=True)
+class ArrivalBuckets:
+    assignment: str
+    deadline: datetime
+    counts: tuple[int, ...]
+    """Versions per bucket of ``BUCKETS``, each against the deadline that applied to it."""
+
+
+def _order(assignments: Mapping[str, Assignment]) -> dict[str, tuple[datetime, str]]:
+    """Sort keys: configured assignments by deadline, unknown ones after them."""
+    return {key: (a.deadline, key) for key, a in assignments.items()}
+
+
+def _selected(assignments: Mapping[str, Assignment], only: str | None) -> list[Assignment]:
+    chosen = [a for key, a in assignments.items() if only is None or key == only]
+    return sorted(chosen, key=lambda a: (a.deadline, a.key))
+
+
+def late_report(
+    session: Session,
+    store: BlobStore,
+    assignments: Mapping[str, Assignment],
+    assignment: str | None = None,
+) -> list[LateRow]:
+    """Every late version, by assignment (deadline order) then arrival, with its evidence."""
+    refresh_verdicts(session, assignments)
+    query = (
+        select(
+            Submission.id,
+            Submission.assignment,
+            func.coalesce(Student.name, Submission.student),
+            Submission.student_id,
+            Message.sender,
+            Message.subject,
+            Submission.arrived_at,
+            Submission.deadline,
+            Submission.late_by_seconds,
+            Message.sent_at,
+            Submission.delivery_delay_suspected,
+            Message.raw_sha256,
+        )
+        .join(Message, Message.id == Submission.message_pk)
+        .outerjoin(Student, Student.id == Submission.student_id)
+        .where(Submission.late.is_(True))
+        .order_by(Submission.arrived_at, Submission.id)
+    )
+    if assignment is not None:
+        query = query.where(Submission.assignment == assignment)
+    order = _order(assignments)
+    found: list[tuple[Any, ...]] = [tuple(row) for row in session.execute(query)]
+    found.sort(key=lambda r: order.get(r[1], (_UNKNOWN, r[1])))
+    # the selected columns are LateRow's fields in order, then its Received: hops
+    return [LateRow(*row, *[received_hops(store, row[-1])]) for row in found]
+
+
+def has_roster(session: Session) -> bool:
+    return session.scalar(select(Student.id).limit(1)) is not None
+
+
+def _missing(session: Session, assignments: list[Assignment], now: datetime) -> list[MissingRow]:
+    on_time = set(
+        session.execute(
+            select(Submission.student_id, Submission.assignment)
+            .where(Submission.late.is_(False), Submission.student_id.is_not(None))
+            .distinct()
+        ).tuples()
+    )
+    late_counts = {
+        (sid, key): count
+        for sid, key, count in session.execute(
+            select(Submission.student_id, Submission.assignment, func.count())
+            .where(Submission.late.is_(True), Submission.student_id.is_not(None))
+            .group_by(Submission.student_id, Submission.assignment)
+        ).tuples()
+    }
+    extended = {
+        (owner, key): until
+        for owner, key, until in session.execute(
+            select(Extension.owner, Extension.assignment, Extension.until)
+        ).tuples()
+    }
+    people = session.execute(
+        select(Student.id, Student.name, Student.group, Student.email).order_by(
+            Student.name, Student.id
+        )
+    ).tuples()
+    rows = []
+    for sid, name, group, email in people:
+        for a in assignments:
+            until = extended.get((owner_of_student(sid), a.key))
+            deadline = a.deadline if until is None else max(a.deadline, until)
+            if now < cutoff(deadline) or (sid, a.key) in on_time:
+                continue
+            late = late_counts.get((sid, a.key), 0)
+            rows.append(MissingRow(a.key, name, sid, group, email, deadline, late))
+    order = {a.key: n for n, a in enumerate(assignments)}
+    return sorted(rows, key=lambda r: order[r.assignment])
+
+
+def missing_report(
+    session: Session,
+    assignments: Mapping[str, Assignment],
+    now: datetime,
+    assignment: str | None = None,
+) -> list[MissingRow]:
+    """Roster students with no on-time version of an assignment whose deadline (theirs) passed.
+
+    Empty without a roster (``has_roster`` tells the two cases apart). Submissions not linked
+    to a roster student (flagged ones) count for nobody here.
+    """
+    refresh_verdicts(session, assignments)
+    return _missing(session, _selected(assignments, assignment), now)
+
+
+def summary_report(
+    session: Session,
+    assignments: Mapping[str, Assignment],
+    policy: Policy,
+    now: datetime,
+) -> list[SummaryRow]:
+    """One row per configured assignment, in deadline order."""
+    refresh_verdicts(session, assignments)
+    versions = ranked(policy)
+    grades = current_grades()
+    is_late = Submission.late.is_(True)
+    counting = versions.c.rank == 1
+    query = (
+        select(
+            Submission.assignment,
+            func.count(distinct(case((~is_late, Submission.owner)))),
+            func.count(distinct(Submission.owner)),
+            func.sum(case((is_late, 1), else_=0)),
+            func.sum(case((counting & grades.c.id.is_not(None), 1), else_=0)),
+            func.sum(case((counting & grades.c.id.is_(None), 1), else_=0)),
+        )
+        .join(versions, versions.c.id == Submission.id)
+        .outerjoin(grades, grades.c.submission_id == Submission.id)
+        .group_by(Submission.assignment)
+    )
+    counts = {row[0]: row[1:] for row in session.execute(query).tuples()}
+    selected = _selected(assignments, None)
+    roster = has_roster(session)
+    missing: dict[str, int] = defaultdict(int)
+    for row in _missing(session, selected, now) if roster else []:
+        missing[row.assignment] += 1
+    rows = []
+    for a in selected:
+        on_time, students, late_versions, graded, pending = counts.get(a.key, (0, 0, 0, 0, 0))
+        rows.append(
+            SummaryRow(
+                assignment=a.key,
+                deadline=a.deadline,
+                on_time=on_time,
+                late=students - on_time,
+                late_versions=int(late_versions or 0),
+                missing=missing[a.key] if roster else None,
+                graded=int(graded or 0),
+                pending=int(pending or 0),
+            )
+        )
+    return rows
+
+
+def _seconds_to_deadline(session: Session) -> ColumnElement[int]:
+    """Whole seconds from a version's arrival to its deadline, computed by the database."""
+    deadline, arrived = Submission.deadline, Submission.arrived_at
+    if session.get_bind().dialect.name == "postgresql":
+        return func.round(func.extract("epoch", deadline - arrived)).cast(Integer)
+    return func.round((func.julianday(deadline) - func.julianday(arrived)) * 86400).cast(Integer)
+
+
+def arrival_histogram(
+    session: Session, assignments: Mapping[str, Assignment], assignment: str | None = None
+) -> list[ArrivalBuckets]:
+    """How many versions arrived in each of ``BUCKETS`` around each configured deadline.
+
+    One aggregate query: on-time versions by the time left before the deadline minute ended,
+    late ones by their stored ``late_by_seconds``.
+    """
+    refresh_verdicts(session, assignments)
+    left = _seconds_to_deadline(session) + 60
+    bucket = case(
+        (Submission.late.is_(True) & (Submission.late_by_seconds < 60), 4),
+        (Submission.late.is_(True) & (Submission.late_by_seconds < 3600), 5),
+        (Submission.late.is_(True), 6),
+        (left <= 60, 3),
+        (left <= 3600, 2),
+        (left <= 86400, 1),
+        else_=0,
+    ).label("bucket")
+    query = select(Submission.assignment, bucket, func.count()).group_by(
+        Submission.assignment, bucket
+    )
+    if assignment is not None:
+        query = query.where(Submission.assignment == assignment)
+    counts: dict[str, list[int]] = defaultdict(lambda: [0] * len(BUCKETS))
+    for key, index, count in session.execute(query).tuples():
+        counts[key][index] = count
+    return [
+        ArrivalBuckets(a.key, a.deadline, tuple(counts[a.key]))
+        for a in _selected(assignments, assignment)
+    ]

@@ -1,0 +1,123 @@
+"""What the daemon has been doing: kept in ``daemon_state`` for ``status`` and for alerts.
+
+Alerts go out once when polls have failed for ``alerts.after_minutes`` and once when they
+recover; a UIDVALIDITY change is reported when it happens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tdl_inbox.adapters.db.models import DaemonState, FolderState, Message, OutboxItem
+from tdl_inbox.services.notify import queue_alert
+
+if TYPE_CHECKING:
+    from tdl_inbox.app import App
+
+
+def _get(session: Session, key: str) -> str | None:
+    row = session.get(DaemonState, key)
+    return None if row is None else row.value
+
+
+def _set(session: Session, key: str, value: str | None, now: datetime) -> None:
+    row = session.get(DaemonState, key)
+    if row is None:
+        session.add(DaemonState(key=key, value=value, updated_at=now))
+    else:
+        row.value, row.updated_at = value, now
+
+
+def _time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def poll_succeeded(session: Session, app: App, now: datetime, uidvalidity_changed: bool) -> None:
+    _set(session, "last_poll_ok_at", now.isoformat(), now)
+    failing_since = _time(_get(session, "failing_since"))
+    if failing_since is not None and _get(session, "failure_alert") == "sent":
+        queue_alert(
+            session,
+            app,
+            "mailbox polls work again",
+            f"Polls failed from {failing_since.isoformat()} and succeeded again at "
+            f"{now.isoformat()}. Nothing needs doing; mail that arrived meanwhile is recorded.",
+            f"recovered:{failing_since.isoformat()}",
+            now,
+        )
+    _set(session, "failing_since", None, now)
+    _set(session, "failure_alert", None, now)
+    _set(session, "last_error", None, now)
+    if uidvalidity_changed:
+        state = session.get(FolderState, app.settings.mailbox.folder)
+        validity = state.uidvalidity if state else "?"
+        queue_alert(
+            session,
+            app,
+            f"UIDVALIDITY of {app.settings.mailbox.folder} changed",
+            f"The mail server renumbered folder {app.settings.mailbox.folder} (new UIDVALIDITY "
+            f"{validity}); Proton Mail Bridge does this after a resync. tdl-inbox re-matched the "
+            "recorded messages by identity instead of importing them again. Check `tdl-inbox "
+            "status` and `tdl-inbox rejected` if anything looks odd.",
+            f"uidvalidity:{validity}",
+            now,
+        )
+
+
+def poll_failed(session: Session, app: App, now: datetime, error: str) -> None:
+    _set(session, "last_error", error, now)
+    _set(session, "last_error_at", now.isoformat(), now)
+    failing_since = _time(_get(session, "failing_since"))
+    if failing_since is None:
+        _set(session, "failing_since", now.isoformat(), now)
+        return
+    limit = timedelta(minutes=app.settings.alerts.after_minutes)
+    if now - failing_since >= limit and _get(session, "failure_alert") != "sent":
+        queue_alert(
+            session,
+            app,
+            "mailbox polls are failing",
+            f"Every poll since {failing_since.isoformat()} failed. Last error: {error}\n"
+            "Is Proton Mail Bridge running and logged in? Try `tdl-inbox check`.",
+            f"failing:{failing_since.isoformat()}",
+            now,
+        )
+        _set(session, "failure_alert", "sent", now)
+
+
+@dataclass(frozen=True)
+class Status:
+    daemon_pid: int | None
+    last_successful_poll: datetime | None
+    failing_since: datetime | None
+    last_error: str | None
+    last_new_message: datetime | None
+    messages_recorded_today: int
+    uidvalidity_changes: int
+    outbox_pending: int
+    outbox_failed: int
+
+
+def current_status(session: Session, today_start: datetime, daemon_pid: int | None) -> Status:
+    def count(*conditions: object) -> int:
+        return session.scalar(select(func.count()).select_from(OutboxItem).where(*conditions)) or 0  # type: ignore[arg-type]
+
+    return Status(
+        daemon_pid=daemon_pid,
+        last_successful_poll=_time(_get(session, "last_poll_ok_at")),
+        failing_since=_time(_get(session, "failing_since")),
+        last_error=_get(session, "last_error"),
+        last_new_message=session.scalar(select(func.max(Message.recorded_at))),
+        messages_recorded_today=session.scalar(
+            select(func.count()).select_from(Message).where(Message.recorded_at >= today_start)
+        )
+        or 0,
+        uidvalidity_changes=session.scalar(select(func.sum(FolderState.uidvalidity_changes))) or 0,
+        outbox_pending=count(OutboxItem.status.in_(("pending", "sending"))),
+        outbox_failed=count(OutboxItem.status == "failed"),
+    )

@@ -1,0 +1,107 @@
+"""Admin alerts (failing polls, recovery, UIDVALIDITY) and per-student extensions."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from servers.imap_fill import append
+from support import poll, submission
+from tdl_inbox.cli.main import main
+from tdl_inbox.services.status import current_status, poll_failed, poll_succeeded
+
+pytestmark = pytest.mark.dovecot
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+ALERTS = "\n[alerts]\nrecipients = ['admin@example.org']\nafter_minutes = 30\n"
+
+
+def test_failing_polls_alert_once_and_recovery_alerts_once(smtp_sink, receipts_app):
+    app = receipts_app(extra=ALERTS.replace("[alerts]", "[alerts]"))
+    with app.sessions.begin() as session:
+        for minutes in (0, 10, 31, 45, 60):
+            poll_failed(session, app, T0 + timedelta(minutes=minutes), "connection refused")
+        poll_succeeded(session, app, T0 + timedelta(minutes=61), uidvalidity_changed=False)
+        poll_succeeded(session, app, T0 + timedelta(minutes=62), uidvalidity_changed=False)
+        status = current_status(session, T0, None)
+    assert status.failing_since is None
+    assert status.last_successful_poll == T0 + timedelta(minutes=62)
+    app.flush_outbox(force=True)
+    subjects = sorted(m["Subject"] for m in smtp_sink.messages())
+    assert subjects == [
+        "[tdl-inbox] mailbox polls are failing",
+        "[tdl-inbox] mailbox polls work again",
+    ]
+
+
+def test_uidvalidity_change_alerts_the_admin(dovecot, imap_folder, smtp_sink, receipts_app):
+    append(dovecot, imap_folder, submission("Theory 1 - Ivan Ivanov"), T0)
+    app = receipts_app(extra=ALERTS)
+    poll(app)
+    dovecot.reset_mailbox(imap_folder)
+    append(dovecot, imap_folder, submission("Theory 1 - Ivan Ivanov"), T0)
+    report = poll(app)
+    with app.sessions.begin() as session:
+        poll_succeeded(session, app, T0, report.uidvalidity_changed)
+    app.flush_outbox(force=True)
+    subjects = [m["Subject"] for m in smtp_sink.messages() if m["To"] == "admin@example.org"]
+    assert subjects == [f"[tdl-inbox] UIDVALIDITY of {imap_folder} changed"]
+
+
+def test_extension_turns_a_late_verdict_on_time(dovecot, imap_folder, receipts_app, capsys):
+    late = datetime(2019, 3, 18, 12, 0, tzinfo=UTC)  # theory-1 was due 2019-03-16 23:59 MSK
+    append(dovecot, imap_folder, submission("Theory 1 - Ivan Ivanov", "ivan@example.org"), late)
+    app = receipts_app()
+    poll(app)
+    config = ["--config", str(app.settings.source)]
+
+    def submissions():
+        assert main([*config, "submissions", "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    assert submissions()[0]["late"] is True
+    assert (
+        main(
+            [
+                *config,
+                "extend",
+                "Ivan Ivanov",
+                "theory-1",
+                "--until",
+                "2019-03-20T23:59",
+                "--reason",
+                "ill",
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    row = submissions()[0]
+    assert (row["late"], row["deadline"]) == (False, "2019-03-20T23:59:00+03:00")
+    assert main([*config, "extensions", "--json"]) == 0
+    (ext,) = json.loads(capsys.readouterr().out)
+    assert (ext["student"], ext["assignment"], ext["reason"]) == ("Ivan Ivanov", "theory-1", "ill")
+    assert main([*config, "assignments", "--json"]) == 0
+    listed = {a["assignment"]: a for a in json.loads(capsys.readouterr().out)}
+    assert listed["theory-1"]["extensions"][0]["until"] == "2019-03-20T23:59:00+03:00"
+
+    assert main([*config, "extend", "Ivan Ivanov", "theory-1", "--until", "2019-03-01T10:00"]) == 1
+    assert "can only move a deadline later" in capsys.readouterr().err
+    assert main([*config, "extend", "Ivan Ivanov", "theory-1", "--revoke"]) == 0
+    capsys.readouterr()
+    assert submissions()[0]["late"] is True
+
+
+def test_status_json(dovecot, imap_folder, receipts_app, capsys):
+    append(dovecot, imap_folder, submission("Theory 1 - Ivan Ivanov", "ivan@example.org"), T0)
+    app = receipts_app()
+    assert main(["--config", str(app.settings.source), "poll"]) == 0
+    capsys.readouterr()
+    assert main(["--config", str(app.settings.source), "status", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["daemon_running"] is False
+    assert info["messages_recorded_today"] == 1
+    assert info["outbox_pending"] == 0
+    assert info["uidvalidity_changes"] == 0
