@@ -1,5 +1,6 @@
 """The admin's reports as plain rows: late versions, missing students, a per-assignment summary,
-and how arrivals fall around each deadline. Queries and arithmetic only; formatting is the CLI's.
+and which version counts. Queries and arithmetic only; formatting is the CLI's. How arrivals fall
+around each deadline (the HTML report's chart) is ``services.arrivals``.
 
 Every report first brings stored verdicts in step with the config and extensions
 (``refresh_verdicts``), so ``Submission.deadline`` is the deadline that applies to that student
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, case, distinct, func, select
+from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import Extension, Message, Student, Submission
@@ -26,20 +27,6 @@ from tdl_inbox.services.roster import owner_of_student
 from tdl_inbox.services.verdicts import refresh_verdicts
 from tdl_inbox.services.versions import Policy, current_grades, ranked
 
-BUCKETS = (
-    "more than 24 h before",
-    "24 h to 1 h before",
-    "last hour",
-    "last minute",
-    "first minute late",
-    "first hour late",
-    "later",
-)
-"""Arrival buckets around a deadline. The deadline minute itself is the "last minute" (23:59
-counts as on time); each bucket leaves out the narrower ones ("last hour" is the hour before the
-last minute). The first three and the last three are measured from the first late instant."""
-ON_TIME_BUCKETS = 4
-"""The first four buckets are on time, the rest late."""
 _UNKNOWN = datetime.max.replace(tzinfo=UTC)
 
 
@@ -96,20 +83,12 @@ class SummaryRow:
     """Counting versions without a grade."""
 
 
-@dataclass(frozen=True)
-class ArrivalBuckets:
-    assignment: str
-    deadline: datetime
-    counts: tuple[int, ...]
-    """Versions per bucket of ``BUCKETS``, each against the deadline that applied to it."""
-
-
 def _order(assignments: Mapping[str, Assignment]) -> dict[str, tuple[datetime, str]]:
     """Sort keys: configured assignments by deadline, unknown ones after them."""
     return {key: (a.deadline, key) for key, a in assignments.items()}
 
 
-def _selected(assignments: Mapping[str, Assignment], only: str | None) -> list[Assignment]:
+def selected(assignments: Mapping[str, Assignment], only: str | None) -> list[Assignment]:
     chosen = [a for key, a in assignments.items() if only is None or key == only]
     return sorted(chosen, key=lambda a: (a.deadline, a.key))
 
@@ -177,11 +156,8 @@ def _missing(session: Session, assignments: list[Assignment], now: datetime) -> 
             select(Extension.owner, Extension.assignment, Extension.until)
         ).tuples()
     }
-    people = session.execute(
-        select(Student.id, Student.name, Student.group, Student.email).order_by(
-            Student.name, Student.id
-        )
-    ).tuples()
+    roster = select(Student.id, Student.name, Student.group, Student.email)
+    people = session.execute(roster.order_by(Student.name, Student.id)).tuples()
     rows = []
     for sid, name, group, email in people:
         for a in assignments:
@@ -207,7 +183,7 @@ def missing_report(
     to a roster student (flagged ones) count for nobody here.
     """
     refresh_verdicts(session, assignments)
-    return _missing(session, _selected(assignments, assignment), now)
+    return _missing(session, selected(assignments, assignment), now)
 
 
 def summary_report(
@@ -236,65 +212,25 @@ def summary_report(
         .group_by(Submission.assignment)
     )
     counts = {row[0]: row[1:] for row in session.execute(query).tuples()}
-    selected = _selected(assignments, None)
+    selected = selected(assignments, None)
     roster = has_roster(session)
     missing: dict[str, int] = defaultdict(int)
     for row in _missing(session, selected, now) if roster else []:
         missing[row.assignment] += 1
     rows = []
     for a in selected:
-        on_time, students, late_versions, graded, pending = counts.get(a.key, (0, 0, 0, 0, 0))
+        on_time, students, late, graded, pending = counts.get(a.key, (0, 0, 0, 0, 0))
+        lacking = missing[a.key] if roster else None
         rows.append(
             SummaryRow(
-                assignment=a.key,
-                deadline=a.deadline,
-                on_time=on_time,
-                late=students - on_time,
-                late_versions=int(late_versions or 0),
-                missing=missing[a.key] if roster else None,
-                graded=int(graded or 0),
-                pending=int(pending or 0),
+                a.key,
+                a.deadline,
+                on_time,
+                students - on_time,
+                late or 0,
+                lacking,
+                graded or 0,
+                pending or 0,
             )
         )
     return rows
-
-
-def _seconds_to_deadline(session: Session) -> ColumnElement[int]:
-    """Whole seconds from a version's arrival to its deadline, computed by the database."""
-    deadline, arrived = Submission.deadline, Submission.arrived_at
-    if session.get_bind().dialect.name == "postgresql":
-        return func.round(func.extract("epoch", deadline - arrived)).cast(Integer)
-    return func.round((func.julianday(deadline) - func.julianday(arrived)) * 86400).cast(Integer)
-
-
-def arrival_histogram(
-    session: Session, assignments: Mapping[str, Assignment], assignment: str | None = None
-) -> list[ArrivalBuckets]:
-    """How many versions arrived in each of ``BUCKETS`` around each configured deadline.
-
-    One aggregate query: on-time versions by the time left before the deadline minute ended,
-    late ones by their stored ``late_by_seconds``.
-    """
-    refresh_verdicts(session, assignments)
-    left = _seconds_to_deadline(session) + 60
-    bucket = case(
-        (Submission.late.is_(True) & (Submission.late_by_seconds < 60), 4),
-        (Submission.late.is_(True) & (Submission.late_by_seconds < 3600), 5),
-        (Submission.late.is_(True), 6),
-        (left <= 60, 3),
-        (left <= 3600, 2),
-        (left <= 86400, 1),
-        else_=0,
-    ).label("bucket")
-    query = select(Submission.assignment, bucket, func.count()).group_by(
-        Submission.assignment, bucket
-    )
-    if assignment is not None:
-        query = query.where(Submission.assignment == assignment)
-    counts: dict[str, list[int]] = defaultdict(lambda: [0] * len(BUCKETS))
-    for key, index, count in session.execute(query).tuples():
-        counts[key][index] = count
-    return [
-        ArrivalBuckets(a.key, a.deadline, tuple(counts[a.key]))
-        for a in _selected(assignments, assignment)
-    ]
