@@ -99,7 +99,7 @@ class Daemon:
             log.info("mailbox reachable again after %d failed polls", self.backoff.failures)
         self.backoff.succeeded()
         with self.app.sessions.begin() as session:
-            poll_succeeded(session, self.app, utc_now(), report.uidvalidity_changed)
+            poll_succeeded(session, self.app.settings, utc_now(), report.uidvalidity_changed)
         if report.recorded or report.duplicates or report.uidvalidity_changed:
             log.info(
                 "poll: %d new submissions, %d rejected, %d duplicates",
@@ -114,7 +114,7 @@ class Daemon:
         log.log(level, "poll failed: %s; next attempt in %s", exc, delay)
         try:
             with self.app.sessions.begin() as session:
-                poll_failed(session, self.app, utc_now(), str(exc))
+                poll_failed(session, self.app.settings, utc_now(), str(exc))
         except Exception:  # the database may be what failed; the log line above stands
             log.exception("could not record the failed poll")
         self._send_mail()

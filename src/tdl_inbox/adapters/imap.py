@@ -7,13 +7,11 @@ Read-only by construction: the folder is opened with EXAMINE and bodies are fetc
 from __future__ import annotations
 
 import contextlib
-import email
 import socket
 import ssl
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.policy import compat32
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
@@ -21,10 +19,13 @@ from typing import Any, Literal
 import imapclient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
+from tdl_inbox.adapters.mime import parse_mail
 from tdl_inbox.errors import MailboxRejected, MailboxUnavailable
 
 IDENTITY_FIELDS = b"BODY.PEEK[HEADER.FIELDS (MESSAGE-ID X-PM-INTERNAL-ID)]"
 META_BATCH = 500
+# A peer (or a reset) that ends the TLS stream: the connection is lost, not a TLS problem.
+_TLS_CONNECTION_LOST = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)
 
 
 @dataclass(frozen=True)
@@ -101,17 +102,22 @@ class ImapMailbox:
     ) -> None:
         self.close()
 
-    def close(self) -> None:
+    def close(self, *, abort: bool = False) -> None:
+        """Log out and close; with ``abort`` (the connection is broken or stalled) just close
+        the socket: a LOGOUT would wait another ``timeout_seconds`` for an answer."""
         client, self._client = self._client, None
         if client is None:
             return
-        try:
-            client.logout()
-        except Exception:  # the session is being abandoned anyway; make sure the socket closes
-            with contextlib.suppress(Exception):
-                client.shutdown()
-            with contextlib.suppress(Exception):
-                client._imap.sock.close()
+        if not abort:
+            try:
+                client.logout()
+                return
+            except Exception:  # the session is being abandoned anyway; close the socket below
+                pass
+        with contextlib.suppress(Exception):
+            client.shutdown()
+        with contextlib.suppress(Exception):
+            client._imap.sock.close()
 
     def _connect(self) -> None:
         p = self.params
@@ -186,18 +192,16 @@ class ImapMailbox:
         for key, value in data.items():
             if key.startswith(b"BODY[HEADER") and isinstance(value, bytes):
                 header = value
-        parsed = email.message_from_bytes(header, policy=compat32)
-        message_id = parsed.get("Message-ID")
-        provider_id = None
-        if parsed.get("X-Pm-Internal-Id"):
-            provider_id = "pm:" + str(parsed.get("X-Pm-Internal-Id")).strip()
-        elif b"X-GM-MSGID" in data:
+        # Decoded exactly as ingest decodes the whole message, so both give the same ids.
+        identity = parse_mail(header)
+        provider_id = identity.provider_id
+        if provider_id is None and b"X-GM-MSGID" in data:
             provider_id = f"gm:{data[b'X-GM-MSGID']}"
         return MessageMeta(
             uid=uid,
             size=int(data.get(b"RFC822.SIZE", 0)),
             arrived_at=_aware(data[b"INTERNALDATE"]),
-            message_id=str(message_id).strip() if message_id else None,
+            message_id=identity.message_id,
             provider_id=provider_id,
         )
 
@@ -236,34 +240,39 @@ class _ErrorTranslator:
         if exc is None or isinstance(exc, MailboxRejected | MailboxUnavailable):
             return
         where = self.mailbox.where
+        self.mailbox.close(abort=True)
         if isinstance(exc, ssl.SSLCertVerificationError):
-            self.mailbox.close()
             raise MailboxRejected(
                 f"TLS certificate of {where} could not be verified ({exc.verify_message}); "
                 "for Proton Mail Bridge set mailbox.cafile to its exported certificate "
                 "and connect to 127.0.0.1"
             ) from None
-        if isinstance(exc, ssl.SSLError):
-            self.mailbox.close()
-            raise MailboxRejected(f"TLS handshake with {where} failed: {exc.reason}") from None
+        if isinstance(exc, ssl.SSLError) and not isinstance(exc, _TLS_CONNECTION_LOST):
+            if self.action == "connect to":
+                raise MailboxRejected(f"TLS handshake with {where} failed: {exc.reason}") from None
+            raise MailboxUnavailable(
+                f"TLS error from {where} while trying to {self.action} it: {exc.reason}"
+            ) from None
         if isinstance(exc, ConnectionRefusedError):
-            self.mailbox.close()
             raise MailboxUnavailable(f"cannot connect to {where}: connection refused") from None
         if isinstance(exc, socket.timeout | TimeoutError):
-            self.mailbox.close()
             raise MailboxUnavailable(
                 f"{where} did not answer in time while trying to {self.action} it"
             ) from None
         if isinstance(exc, socket.gaierror):
-            self.mailbox.close()
             raise MailboxUnavailable(
                 f"cannot resolve mail server host {self.mailbox.params.host}"
             ) from None
+        if isinstance(exc, _TLS_CONNECTION_LOST):
+            raise MailboxUnavailable(
+                f"lost the connection to {where} while trying to {self.action} it "
+                "(closed in the middle of TLS)"
+            ) from None
         if isinstance(exc, OSError | IMAPClientAbortError | EOFError):
-            self.mailbox.close()
-            raise MailboxUnavailable(f"lost the connection to {where}: {exc}") from None
+            raise MailboxUnavailable(
+                f"lost the connection to {where} while trying to {self.action} it: {exc}"
+            ) from None
         if isinstance(exc, IMAPClientError):
-            self.mailbox.close()
             raise MailboxUnavailable(
                 f"IMAP error from {where} while trying to {self.action} it: {exc}"
             ) from None

@@ -36,7 +36,12 @@ from email.message import Message
 from email.parser import BytesParser
 from email.policy import Compat32
 
-from tdl_inbox.adapters.mime_headers import HeaderDecoder, decode_header_text, is_auto_submitted
+from tdl_inbox.adapters.mime_headers import (
+    HeaderDecoder,
+    decode_header_text,
+    is_auto_submitted,
+    provider_key,
+)
 
 __all__ = ["MailAttachment", "ParsedMail", "decode_header_text", "parse_mail"]
 
@@ -91,6 +96,7 @@ class _Generator(BytesGenerator):
 _POLICY = _RawHeaders()
 _OUTPUT_POLICY = _RawHeaders(linesep="\r\n", max_line_length=0)
 _MAX_DEFECTS = 100
+_MAX_CONTENT_TYPE = 255  # the attachment.content_type column
 _FORWARDS = frozenset({"message/rfc822", "message/global", "message/news"})
 _EXTENSIONS = {
     "application/pdf": ".pdf",
@@ -184,7 +190,7 @@ def _summarise(
     for name, prefix in (("x-pm-internal-id", "pm:"), ("x-gm-msgid", "gm:")):
         raw_id = first(name)
         if raw_id is not None and raw_id.strip():
-            provider_id = prefix + decoder.text(raw_id, name, 998, encoded_words=False)
+            provider_id = provider_key(prefix, decoder.text(raw_id, name, encoded_words=False))
             break
     summary = ParsedMail(
         subject=None if subject is None else decoder.text(subject, "Subject"),
@@ -309,7 +315,9 @@ def _collect(
 def _content_type(part: Message) -> str:
     # "application/pdf name=x.pdf" (a missing ";") must not leak into the stored type.
     found = _MIME_TYPE.match(part.get_content_type())
-    return found.group(0) if found else "application/octet-stream"
+    if found is None or len(found.group(0)) > _MAX_CONTENT_TYPE:
+        return "application/octet-stream"
+    return found.group(0)
 
 
 def _leaf(part: Message, name: str, number: int, decoder: HeaderDecoder) -> MailAttachment:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import binascii
 import codecs
 import email.utils
+import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
@@ -25,6 +26,10 @@ from typing import NamedTuple
 MAX_FILENAME = 255
 MAX_HEADER_CHARS = 8192
 """How much of one header value is decoded; the rest is dropped, so a header flood is cheap."""
+MAX_ADDRESS = 320
+"""The longest valid address (RFC 3696 erratum: 64 + 1 + 255); longer ones are not addresses."""
+MAX_PROVIDER_ID = 255
+"""Provider ids longer than this are stored as a digest of the id."""
 
 _CHARSET_ALIASES = {
     "cp-1251": "cp1251",
@@ -58,6 +63,7 @@ _CONTROL.update(dict.fromkeys((9, 10, 11, 12, 13), " "))
 _ADDR_SPEC = re.compile(r"[^\s@<>()\[\],;:\"\\]+@[^\s@<>()\[\],;:\"\\]+")
 _BOUNCE_SENDER = re.compile(r"(?:^|[\s<\"])(?:mailer-daemon|postmaster)(?:@|$|[\s>\"])")
 _MESSAGE_ID = re.compile(r"<[^<>]*>")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # Bidi overrides could make "gpj.exe" display as "exe.jpg".
 _BIDI = dict.fromkeys((*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
 
@@ -270,6 +276,11 @@ class HeaderDecoder:
         cleaned = text.translate(_CONTROL)
         if len(cleaned) < len(text):
             self.defects.append(f"{what}: control characters removed")
+        if _SURROGATE.search(cleaned):
+            # A charset such as UTF-7 can decode to lone surrogates, which no database
+            # driver can encode: join the pairs, replace what is left with U+FFFD.
+            cleaned = cleaned.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+            self.defects.append(f"{what}: invalid characters replaced")
         text = cleaned.strip()
         if unicodedata.is_normalized("NFC", text):
             return text
@@ -286,6 +297,9 @@ class HeaderDecoder:
             name, addr = "", ""
         mailbox = addr.strip().lower()
         display = self.text(name, "From name") or None
+        if len(mailbox) > MAX_ADDRESS:
+            self.defects.append(f"From: address longer than {MAX_ADDRESS} characters")
+            return Sender(None, display, mailbox[:MAX_ADDRESS])
         if _ADDR_SPEC.fullmatch(mailbox):
             return Sender(mailbox, display, mailbox)
         if text:
@@ -345,6 +359,18 @@ class HeaderDecoder:
             if name:
                 return name
         return ""
+
+
+def provider_key(prefix: str, text: str) -> str | None:
+    """``prefix + text`` (e.g. ``pm:`` + the X-Pm-Internal-Id), or ``prefix + "sha256:"`` + the
+    digest of ``text`` when the id is too long to store; ``None`` for an empty id."""
+    text = text.strip()
+    if not text:
+        return None
+    key = prefix + text
+    if len(key) > MAX_PROVIDER_ID:
+        key = prefix + "sha256:" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
+    return key
 
 
 def decode_header_text(value: str | bytes, *, max_chars: int = MAX_HEADER_CHARS) -> str:

@@ -1,8 +1,10 @@
 """Content-addressed file store for raw messages and attachments.
 
 A blob lives at ``<dir>/sha256/ab/cd/<hex digest>``. Nothing a sender writes ever becomes part
-of a path. Writes go to a temporary file in the same directory, are fsynced, then renamed,
-so a crash never leaves a half-written blob under its final name.
+of a path. Writes go to a temporary file ``<dir>/tmp/.tmp-*`` (same file system), are fsynced,
+then renamed into place, so a crash never leaves a half-written blob under its final name; the
+temporary files a killed process leaves behind are removed by the next ingester
+(:meth:`BlobStore.discard_partial_writes`). Every directory is created owner-only.
 """
 
 from __future__ import annotations
@@ -16,22 +18,67 @@ from pathlib import Path
 
 from tdl_inbox.errors import StorageError
 
+TMP_PREFIX = ".tmp-"
+
+# What an OSError means to the admin, by errno; anything else is described by its strerror.
+_REASONS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exhausted",
+    errno.EFBIG: "the file is larger than this file system or the process's file size limit allows",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ENOTDIR: "a path component is not a directory",
+    errno.EEXIST: "a file is in the way of a directory",
+}
+
+
+def _reason(exc: OSError) -> str:
+    return _REASONS.get(exc.errno or 0) or exc.strerror or str(exc)
+
 
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
 
+    @property
+    def tmp_dir(self) -> Path:
+        return self.root / "tmp"
+
     def ensure(self) -> None:
         """Create the store directory, owner-only, or explain why it cannot be."""
         try:
-            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-            (self.root / "sha256").mkdir(mode=0o700, exist_ok=True)
+            self.root.parent.mkdir(parents=True, exist_ok=True)
+            for directory in (self.root, self.root / "sha256", self.tmp_dir):
+                _mkdir_private(directory)
         except OSError as exc:
             raise StorageError(
-                f"cannot create store directory {self.root}: {exc.strerror}"
+                f"cannot create store directory {self.root}: {_reason(exc)}"
             ) from None
         if not os.access(self.root, os.W_OK | os.X_OK):
             raise StorageError(f"store directory {self.root} is not writable")
+
+    def discard_partial_writes(self) -> int:
+        """Delete the temporary files of writes that never finished (a killed process).
+
+        Only for the one ingester (``poll``/``run`` hold the daemon lock): another process's
+        write in flight would be lost. Returns how many files were removed.
+        """
+        removed = 0
+        try:
+            entries = list(os.scandir(self.tmp_dir))
+        except FileNotFoundError:
+            return 0
+        except OSError as exc:
+            raise StorageError(
+                f"cannot read store directory {self.tmp_dir}: {_reason(exc)}"
+            ) from None
+        for entry in entries:
+            if entry.name.startswith(TMP_PREFIX) and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+                    removed += 1
+        return removed
 
     def path_for(self, digest: str) -> Path:
         return self.root / "sha256" / digest[:2] / digest[2:4] / digest
@@ -43,8 +90,15 @@ class BlobStore:
         if target.exists() and target.stat().st_size == len(data):
             return digest
         try:
-            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            for directory in (
+                self.root,
+                self.root / "sha256",
+                target.parent.parent,
+                target.parent,
+                self.tmp_dir,
+            ):
+                _mkdir_private(directory)
+            fd, tmp_name = tempfile.mkstemp(dir=self.tmp_dir, prefix=TMP_PREFIX)
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(data)
@@ -57,8 +111,9 @@ class BlobStore:
                 raise
             _fsync_dir(target.parent)
         except OSError as exc:
-            reason = "disk is full" if exc.errno == errno.ENOSPC else exc.strerror
-            raise StorageError(f"cannot write to store directory {self.root}: {reason}") from None
+            raise StorageError(
+                f"cannot write to store directory {self.root}: {_reason(exc)}"
+            ) from None
         return digest
 
     def read(self, digest: str) -> bytes:
@@ -74,6 +129,16 @@ class BlobStore:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 hasher.update(chunk)
         return hasher.hexdigest() == digest
+
+
+def _mkdir_private(directory: Path) -> None:
+    """``mkdir`` one level with mode 0700 (``Path.mkdir(parents=True)`` gives the parents the
+    default mode, which lets other users list the store)."""
+    try:
+        directory.mkdir(mode=0o700)
+    except FileExistsError:
+        if not directory.is_dir():
+            raise
 
 
 def _fsync_dir(path: Path) -> None:

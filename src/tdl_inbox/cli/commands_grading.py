@@ -161,7 +161,9 @@ def show_cmd(
     """Everything about one submission: student, times, verdict, versions, grades, files."""
     app = state.app()
     with app.sessions.begin() as session:
-        details = submission_details(session, app, submission_id)
+        details = submission_details(
+            session, app.store, app.ctx.assignments, app.settings.grading.counting, submission_id
+        )
     zone = app.settings.course.zone
     if chosen_format(fmt, as_json) == "json":
         emit_json(to_jsonable(details, zone), output)

@@ -25,7 +25,7 @@ def poll(state: CliState, fmt: str, as_json: bool, output: Path | None) -> None:
     with daemon_lock(app.engine):
         report = poll_once(app.open_mailbox, app.sessions, app.store, app.ctx, utc_now)
         with app.sessions.begin() as session:
-            poll_succeeded(session, app, utc_now(), report.uidvalidity_changed)
+            poll_succeeded(session, app.settings, utc_now(), report.uidvalidity_changed)
         sent = app.flush_outbox()
     summary = {
         "new_submissions": report.new_submissions,

@@ -20,6 +20,7 @@ from tdl_inbox.cli import (
     commands_grading,
     commands_mail,
     commands_outbox,
+    commands_report,
     commands_roster,
     commands_setup,
     commands_status,
@@ -61,6 +62,7 @@ for module in (
     commands_extensions,
     commands_outbox,
     commands_status,
+    commands_report,
 ):
     for command in module.COMMANDS:
         cli.add_command(command)

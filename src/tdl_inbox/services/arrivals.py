@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import Submission
 from tdl_inbox.domain.assignments import Assignment
+from tdl_inbox.services.reports import selected
 from tdl_inbox.services.verdicts import refresh_verdicts
 
 BUCKETS = (
@@ -79,5 +80,5 @@ def arrival_histogram(
         counts[key][index] = count
     return [
         ArrivalBuckets(a.key, a.deadline, tuple(counts[a.key]))
-        for a in _selected(assignments, assignment)
+        for a in selected(assignments, assignment)
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,11 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import Student, Submission
-from tdl_inbox.app import App
+from tdl_inbox.adapters.store import BlobStore
+from tdl_inbox.domain.assignments import Assignment
 from tdl_inbox.services.grading import get_submission, grade_history
 from tdl_inbox.services.listing import AttachmentRow, attachment_rows
 from tdl_inbox.services.verdicts import refresh_verdicts
-from tdl_inbox.services.versions import ranked
+from tdl_inbox.services.versions import Policy, ranked
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,16 @@ class SubmissionDetails:
     grades: tuple[GradeEntry, ...]
 
 
-def submission_details(session: Session, app: App, submission_id: int) -> SubmissionDetails:
-    refresh_verdicts(session, app.ctx.assignments)
+def submission_details(
+    session: Session,
+    store: BlobStore,
+    assignments: Mapping[str, Assignment],
+    policy: Policy,
+    submission_id: int,
+) -> SubmissionDetails:
+    refresh_verdicts(session, assignments)
     sub = get_submission(session, submission_id)
-    versions = ranked(app.settings.grading.counting, sub.assignment)
+    versions = ranked(policy, sub.assignment)
     siblings = session.execute(
         select(Submission, versions.c.rank)
         .join(versions, versions.c.id == Submission.id)
@@ -103,8 +111,8 @@ def submission_details(session: Session, app: App, submission_id: int) -> Submis
         late_by_seconds=sub.late_by_seconds,
         delivery_delay_suspected=sub.delivery_delay_suspected,
         counts=counts,
-        raw_message_path=str(app.store.path_for(message.raw_sha256).resolve()),
-        attachments=attachment_rows(app.store, message.attachments),
+        raw_message_path=str(store.path_for(message.raw_sha256).resolve()),
+        attachments=attachment_rows(store, message.attachments),
         versions=tuple(version_rows),
         grades=tuple(
             GradeEntry(g.graded_at, g.grader, g.points, g.extra, g.comment)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tdl_inbox.adapters.db.models import FolderState
+from tdl_inbox.adapters.db.models import FolderState, Message, Rejection
 from tdl_inbox.adapters.imap import MessageMeta
 from tdl_inbox.adapters.store import BlobStore
+from tdl_inbox.errors import TdlInboxError
 from tdl_inbox.services.context import IngestContext
 from tdl_inbox.services.ports import Clock, Mailbox, MailboxFactory
 from tdl_inbox.services.recording import Incoming, Location, Outcome, advance_checkpoint, record
@@ -72,6 +75,10 @@ def poll_once(
     """Fetch what is new in the folder and record each message exactly once."""
     report = PollReport()
     store.ensure()
+    # Callers hold the daemon lock (or are tests): no other process is writing to the store.
+    discarded = store.discard_partial_writes()
+    if discarded:
+        log.info("removed %d unfinished temporary files from the store", discarded)
     with open_mailbox() as mailbox:
         status = mailbox.select(ctx.folder)
         with sessions.begin() as session:
@@ -166,8 +173,58 @@ def _ingest_batch(
         else:
             log.info("folder %s uid %s vanished before it could be fetched", ctx.folder, meta.uid)
             continue
-        with sessions.begin() as session:
-            outcome = record(session, store, ctx, incoming, clock())
+        outcome = record_one(sessions, store, ctx, incoming, clock())
         report.count(meta.uid, outcome)
         log.info("folder=%s uid=%s outcome=%s", ctx.folder, meta.uid, outcome.value)
         del incoming, raw_message
+
+
+# Failures that say nothing about the message being recorded: the poll stops and is retried.
+_INFRASTRUCTURE_ERRORS = (TdlInboxError, OperationalError, InterfaceError, DisconnectionError)
+
+
+def record_one(
+    sessions: sessionmaker[Session],
+    store: BlobStore,
+    ctx: IngestContext,
+    incoming: Incoming,
+    now: datetime,
+) -> Outcome:
+    """Record one message in its own transaction; never let one message block the folder.
+
+    A message that cannot be recorded for a reason of its own (a value the database refuses,
+    a parser or recording bug) is recorded as rejected with its raw bytes kept and the error
+    logged, instead of failing every later poll on the same UID. Storage and database outages
+    still stop the poll: the message is retried.
+    """
+    try:
+        with sessions.begin() as session:
+            return record(session, store, ctx, incoming, now)
+    except _INFRASTRUCTURE_ERRORS:
+        raise
+    except Exception as exc:
+        log.exception(
+            "folder %s uid %s could not be recorded; keeping it as rejected",
+            incoming.location.folder,
+            incoming.location.uid,
+        )
+        failure = exc
+    digest = store.put(incoming.raw)
+    reason = (
+        f"could not be recorded ({type(failure).__name__}); the raw message is kept, "
+        "see the log of the poll"
+    )
+    with sessions.begin() as session:
+        message = Message(
+            folder=incoming.location.folder,
+            uidvalidity=incoming.location.uidvalidity,
+            uid=incoming.location.uid,
+            raw_sha256=digest,
+            size=incoming.size,
+            arrived_at=incoming.arrived_at,
+            recorded_at=now,
+        )
+        message.rejection = Rejection(reason=reason)
+        session.add(message)
+        advance_checkpoint(session, incoming.location, now)
+    return Outcome.REJECTED

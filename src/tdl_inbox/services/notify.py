@@ -6,62 +6,51 @@ Everything goes through the outbox, so it is sent by the same retrying path as r
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from tdl_inbox.config.schema import Settings
 from tdl_inbox.errors import ConfigError
 from tdl_inbox.services.outbox import Letter, enqueue
-
-if TYPE_CHECKING:
-    from tdl_inbox.app import App
 
 log = logging.getLogger(__name__)
 
 
-def report_recipients(app: App) -> list[str]:
-    return list(app.settings.reports.recipients)
-
-
-def alert_recipients(app: App) -> list[str]:
-    return list(app.settings.alerts.recipients or app.settings.reports.recipients)
+def alert_recipients(settings: Settings) -> list[str]:
+    return list(settings.alerts.recipients or settings.reports.recipients)
 
 
 def queue_report(
     session: Session,
-    app: App,
+    settings: Settings,
     subject: str,
     text: str,
     html: str | None,
     now: datetime | None = None,
 ) -> int:
     """Queue a report to every ``reports.recipients``; returns how many were queued."""
-    if app.settings.smtp is None:
+    if settings.smtp is None:
         raise ConfigError("cannot e-mail a report: no [smtp] section in the config")
-    recipients = report_recipients(app)
+    recipients = list(settings.reports.recipients)
     if not recipients:
         raise ConfigError("cannot e-mail a report: reports.recipients is empty")
-    from tdl_inbox.app import utc_now
-
-    moment = now or utc_now()
+    moment = now or datetime.now(UTC)
     for address in recipients:
-        enqueue(
-            session,
-            Letter(kind="report", to_addr=address, subject=subject, body_text=text, body_html=html),
-            app.settings.smtp.sender,
-            moment,
+        letter = Letter(
+            kind="report", to_addr=address, subject=subject, body_text=text, body_html=html
         )
+        enqueue(session, letter, settings.smtp.sender, moment)
     return len(recipients)
 
 
 def queue_alert(
-    session: Session, app: App, subject: str, text: str, key: str, now: datetime
+    session: Session, settings: Settings, subject: str, text: str, key: str, now: datetime
 ) -> int:
     """Queue an alert once per ``key``; without [smtp] or recipients it is only logged."""
     log.warning("alert: %s", subject)
-    recipients = alert_recipients(app)
-    if app.settings.smtp is None or not recipients:
+    recipients = alert_recipients(settings)
+    if settings.smtp is None or not recipients:
         return 0
     queued = 0
     for address in recipients:
@@ -72,6 +61,6 @@ def queue_alert(
             body_text=text,
             dedupe_key=f"alert:{key}:{address}",
         )
-        if enqueue(session, letter, app.settings.smtp.sender, now) is not None:
+        if enqueue(session, letter, settings.smtp.sender, now) is not None:
             queued += 1
     return queued

@@ -2,13 +2,16 @@
 
 Proton Mail Bridge issues a new UIDVALIDITY on every resync, so this is routine. Each message
 now in the folder is matched to a recorded one by its provider id (``X-Pm-Internal-Id``,
-Gmail's ``X-GM-MSGID``), else by Message-ID plus arrival time; matched rows get their new
-location. The checkpoint moves to just below the first unmatched UID, so the normal ingest
-path picks up the rest (where content duplicates are caught by Message-ID + SHA-256).
+Gmail's ``X-GM-MSGID``), else by Message-ID plus arrival time, else (a message with neither,
+when a recorded one of the same size has neither too) by the SHA-256 of its bytes; matched rows
+get their new location. The checkpoint moves to just below the first unmatched UID, so the
+normal ingest path picks up the rest (where content duplicates are caught by Message-ID +
+SHA-256).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from sqlalchemy import select
@@ -44,6 +47,60 @@ def _match(
     return next((m for m in candidates if m.id not in taken and m.uidvalidity != uidvalidity), None)
 
 
+def _anonymous_candidates(
+    session: Session, folder: str, uidvalidity: int, meta: MessageMeta
+) -> bool:
+    """Whether a recorded message without any id could be ``meta`` (same folder and size)."""
+    if meta.provider_id is not None or meta.message_id:
+        return False
+    found = session.scalar(
+        select(Message.id)
+        .where(
+            Message.folder == folder,
+            Message.uidvalidity != uidvalidity,
+            Message.message_id.is_(None),
+            Message.provider_id.is_(None),
+            Message.size == meta.size,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def _match_by_content(
+    mailbox: Mailbox,
+    session: Session,
+    ctx: IngestContext,
+    uidvalidity: int,
+    metas: list[MessageMeta],
+    taken: set[int],
+) -> dict[int, Message]:
+    """Match messages that carry no id by the SHA-256 of the bytes ingest stored for them
+    (the whole message, or only its header when it was over the size limit). Fetched one
+    at a time: this is rare, and the messages may be large."""
+    matches: dict[int, Message] = {}
+    for meta in metas:
+        if meta.size > ctx.max_message_bytes:
+            raw = mailbox.fetch_header(meta.uid)
+        else:
+            raw = next((m.raw for m in mailbox.fetch_raw([meta.uid])), b"")
+        digest = hashlib.sha256(raw).hexdigest()
+        rows = session.scalars(
+            select(Message).where(
+                Message.folder == ctx.folder,
+                Message.uidvalidity != uidvalidity,
+                Message.raw_sha256 == digest,
+                Message.message_id.is_(None),
+                Message.provider_id.is_(None),
+            )
+        )
+        row = next((m for m in rows if m.id not in taken), None)
+        if row is not None:
+            taken.add(row.id)
+            matches[meta.uid] = row
+    return matches
+
+
 def remap_folder(
     mailbox: Mailbox,
     sessions: sessionmaker[Session],
@@ -57,6 +114,8 @@ def remap_folder(
     first_unmatched: int | None = None
     with sessions.begin() as session:
         taken: set[int] = set()
+        rows: dict[int, Message | None] = {}
+        anonymous: list[MessageMeta] = []
         for meta in metas:
             already = session.scalar(
                 select(Message).where(
@@ -66,11 +125,20 @@ def remap_folder(
                 )
             )
             row = already or _match(session, ctx.folder, uidvalidity, meta, taken)
+            if row is not None:
+                taken.add(row.id)
+            elif _anonymous_candidates(session, ctx.folder, uidvalidity, meta):
+                anonymous.append(meta)
+            rows[meta.uid] = row
+        if anonymous:
+            by_content = _match_by_content(mailbox, session, ctx, uidvalidity, anonymous, taken)
+            rows.update(by_content)
+        for meta in metas:
+            row = rows[meta.uid]
             if row is None:
                 if first_unmatched is None:
                     first_unmatched = meta.uid
                 continue
-            taken.add(row.id)
             row.folder, row.uidvalidity, row.uid = ctx.folder, uidvalidity, meta.uid
             matched += 1
         if first_unmatched is not None:

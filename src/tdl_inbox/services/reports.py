@@ -1,5 +1,5 @@
-"""The admin's reports as plain rows: late versions, missing students, a per-assignment summary,
-and which version counts. Queries and arithmetic only; formatting is the CLI's. How arrivals fall
+"""The admin's reports as plain rows: late versions with their evidence, missing students, and a
+per-assignment summary. Queries and arithmetic only; formatting is the CLI's. How arrivals fall
 around each deadline (the HTML report's chart) is ``services.arrivals``.
 
 Every report first brings stored verdicts in step with the config and extensions
@@ -48,8 +48,8 @@ class LateRow:
     """The sender's ``Date:`` header."""
     delivery_delay_suspected: bool
     raw_sha256: str
-    received: tuple[Hop, ...]
-    """The ``Received:`` hops, sender's side first; () when the raw message is unreadable."""
+    received: tuple[Hop, ...] | None
+    """The ``Received:`` hops, sender's side first; None when the raw message is unreadable."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,7 @@ def _order(assignments: Mapping[str, Assignment]) -> dict[str, tuple[datetime, s
 
 
 def selected(assignments: Mapping[str, Assignment], only: str | None) -> list[Assignment]:
+    """The configured assignments (or just ``only``), in deadline order."""
     chosen = [a for key, a in assignments.items() if only is None or key == only]
     return sorted(chosen, key=lambda a: (a.deadline, a.key))
 
@@ -119,15 +120,16 @@ def late_report(
         .join(Message, Message.id == Submission.message_pk)
         .outerjoin(Student, Student.id == Submission.student_id)
         .where(Submission.late.is_(True))
-        .order_by(Submission.arrived_at, Submission.id)
     )
     if assignment is not None:
         query = query.where(Submission.assignment == assignment)
     order = _order(assignments)
     found: list[tuple[Any, ...]] = [tuple(row) for row in session.execute(query)]
-    found.sort(key=lambda r: order.get(r[1], (_UNKNOWN, r[1])))
+    # sorted here: ORDER BY arrived_at would walk the arrival index over every submission
+    found.sort(key=lambda r: (*order.get(r[1], (_UNKNOWN, r[1])), r[6], r[0]))
+    hops = received_hops(store, [row[-1] for row in found])
     # the selected columns are LateRow's fields in order, then its Received: hops
-    return [LateRow(*row, *[received_hops(store, row[-1])]) for row in found]
+    return [LateRow(*row, *[received]) for row, received in zip(found, hops, strict=True)]
 
 
 def has_roster(session: Session) -> bool:
@@ -212,13 +214,13 @@ def summary_report(
         .group_by(Submission.assignment)
     )
     counts = {row[0]: row[1:] for row in session.execute(query).tuples()}
-    selected = selected(assignments, None)
+    chosen = selected(assignments, None)
     roster = has_roster(session)
     missing: dict[str, int] = defaultdict(int)
-    for row in _missing(session, selected, now) if roster else []:
+    for row in _missing(session, chosen, now) if roster else []:
         missing[row.assignment] += 1
     rows = []
-    for a in selected:
+    for a in chosen:
         on_time, students, late, graded, pending = counts.get(a.key, (0, 0, 0, 0, 0))
         lacking = missing[a.key] if roster else None
         rows.append(
@@ -227,10 +229,10 @@ def summary_report(
                 a.deadline,
                 on_time,
                 students - on_time,
-                late or 0,
+                int(late or 0),
                 lacking,
-                graded or 0,
-                pending or 0,
+                int(graded or 0),
+                int(pending or 0),
             )
         )
     return rows

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import DaemonState, FolderState, Message, OutboxItem
+from tdl_inbox.config.schema import Settings
 from tdl_inbox.services.notify import queue_alert
-
-if TYPE_CHECKING:
-    from tdl_inbox.app import App
 
 
 def _get(session: Session, key: str) -> str | None:
@@ -37,13 +34,15 @@ def _time(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
-def poll_succeeded(session: Session, app: App, now: datetime, uidvalidity_changed: bool) -> None:
+def poll_succeeded(
+    session: Session, settings: Settings, now: datetime, uidvalidity_changed: bool
+) -> None:
     _set(session, "last_poll_ok_at", now.isoformat(), now)
     failing_since = _time(_get(session, "failing_since"))
     if failing_since is not None and _get(session, "failure_alert") == "sent":
         queue_alert(
             session,
-            app,
+            settings,
             "mailbox polls work again",
             f"Polls failed from {failing_since.isoformat()} and succeeded again at "
             f"{now.isoformat()}. Nothing needs doing; mail that arrived meanwhile is recorded.",
@@ -54,13 +53,13 @@ def poll_succeeded(session: Session, app: App, now: datetime, uidvalidity_change
     _set(session, "failure_alert", None, now)
     _set(session, "last_error", None, now)
     if uidvalidity_changed:
-        state = session.get(FolderState, app.settings.mailbox.folder)
+        state = session.get(FolderState, settings.mailbox.folder)
         validity = state.uidvalidity if state else "?"
         queue_alert(
             session,
-            app,
-            f"UIDVALIDITY of {app.settings.mailbox.folder} changed",
-            f"The mail server renumbered folder {app.settings.mailbox.folder} (new UIDVALIDITY "
+            settings,
+            f"UIDVALIDITY of {settings.mailbox.folder} changed",
+            f"The mail server renumbered folder {settings.mailbox.folder} (new UIDVALIDITY "
             f"{validity}); Proton Mail Bridge does this after a resync. tdl-inbox re-matched the "
             "recorded messages by identity instead of importing them again. Check `tdl-inbox "
             "status` and `tdl-inbox rejected` if anything looks odd.",
@@ -69,18 +68,18 @@ def poll_succeeded(session: Session, app: App, now: datetime, uidvalidity_change
         )
 
 
-def poll_failed(session: Session, app: App, now: datetime, error: str) -> None:
+def poll_failed(session: Session, settings: Settings, now: datetime, error: str) -> None:
     _set(session, "last_error", error, now)
     _set(session, "last_error_at", now.isoformat(), now)
     failing_since = _time(_get(session, "failing_since"))
     if failing_since is None:
         _set(session, "failing_since", now.isoformat(), now)
         return
-    limit = timedelta(minutes=app.settings.alerts.after_minutes)
+    limit = timedelta(minutes=settings.alerts.after_minutes)
     if now - failing_since >= limit and _get(session, "failure_alert") != "sent":
         queue_alert(
             session,
-            app,
+            settings,
             "mailbox polls are failing",
             f"Every poll since {failing_since.isoformat()} failed. Last error: {error}\n"
             "Is Proton Mail Bridge running and logged in? Try `tdl-inbox check`.",
