@@ -4,12 +4,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install test check lint fmt typecheck demo bench clean
+.PHONY: help install test test-postgres check lint fmt typecheck demo bench clean
 
 help:
 	@echo "make test   - run the test suite (starts its own Dovecot and PostgreSQL when installed)"
 	@echo "make demo   - poll a local demo IMAP server with sample submissions and show the tables"
 	@echo "make check  - lint, format check, mypy --strict, tests"
+	@echo "make test-postgres - the test suite again, every database on PostgreSQL"
 	@echo "make bench  - run the benchmarks"
 
 $(STAMP): pyproject.toml
@@ -22,6 +23,9 @@ install: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest $(ARGS)
+
+test-postgres: $(STAMP)
+	TDL_TEST_DATABASE=postgres $(BIN)/pytest $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,13 +1,19 @@
-"""Shared fixtures. Real servers (Dovecot, PostgreSQL, SMTP) come from ``servers.fixtures``."""
+"""Shared fixtures. Real servers (Dovecot, PostgreSQL, SMTP) come from ``servers.fixtures``.
+
+The database tests run against is a fresh SQLite file per test, or, with
+``TDL_TEST_DATABASE=postgres`` (``make test-postgres``), a fresh database on the private
+PostgreSQL server: the whole suite runs a second time that way in CI.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from support import PASSWORD_ENV, config_text
+from support import PASSWORD_ENV, TEST_DATABASE, TEST_DATABASES, config_text
 from tdl_inbox.adapters.db.engine import make_engine
 from tdl_inbox.adapters.db.migrate import upgrade
 from tdl_inbox.app import App, build_app
@@ -16,18 +22,51 @@ from tdl_inbox.config import load_config
 pytest_plugins = ["servers.fixtures"]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    if TEST_DATABASE not in TEST_DATABASES:
+        raise pytest.UsageError(
+            f"TDL_TEST_DATABASE={TEST_DATABASE!r}: expected one of {', '.join(TEST_DATABASES)}"
+        )
+
+
+def pytest_report_header() -> str:
+    return f"tdl-inbox test database: {TEST_DATABASE} (TDL_TEST_DATABASE)"
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """URL of this test's empty database: a SQLite file, or a PostgreSQL database."""
+    if TEST_DATABASE == "postgres":
+        return str(request.getfixturevalue("pg_url"))
+    return f"sqlite:///{tmp_path}/tdl-inbox.db"
+
+
 @pytest.fixture
 def make_app(
-    tmp_path: Path, dovecot, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, dovecot, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[..., App]]:
-    """Build a migrated App on a fresh SQLite file (or ``db_url``) reading ``folder``."""
+    """Build a migrated App on the test database (or ``db_url``) reading ``folder``.
+
+    ``server`` (default: the session Dovecot) is any object with ``host``, ``port``,
+    ``cafile`` and ``username``; ``port`` overrides its port (e.g. a proxy in front of it).
+    """
     monkeypatch.setenv(PASSWORD_ENV, dovecot.password)
     apps: list[App] = []
 
-    def factory(folder: str, db_url: str | None = None, extra_mailbox: str = "") -> App:
-        url = db_url or f"sqlite:///{tmp_path}/tdl-inbox.db"
+    def factory(
+        folder: str,
+        db_url: str | None = None,
+        extra_mailbox: str = "",
+        *,
+        server: Any = None,
+        port: int | None = None,
+    ) -> App:
+        url = db_url or database_url
         path = tmp_path / "tdl-inbox.toml"
-        path.write_text(config_text(dovecot, folder, url, extra_mailbox), encoding="utf-8")
+        text = config_text(server or dovecot, folder, url, extra_mailbox)
+        if port is not None:
+            text = text.replace(f"port = {(server or dovecot).port}\n", f"port = {port}\n", 1)
+        path.write_text(text, encoding="utf-8")
         settings = load_config(path)
         engine = make_engine(settings.database.url)
         upgrade(engine)

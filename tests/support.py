@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -10,6 +12,11 @@ from tdl_inbox.app import App, utc_now
 from tdl_inbox.services.ingest import PollReport, poll_once
 
 PASSWORD_ENV = "TDL_INBOX_TEST_IMAP_PASSWORD"
+
+TEST_DATABASES = ("sqlite", "postgres")
+TEST_DATABASE = os.environ.get("TDL_TEST_DATABASE", "sqlite").strip().lower() or "sqlite"
+"""Which database ``make_app`` uses: ``TDL_TEST_DATABASE=postgres`` runs the suite on PostgreSQL."""
+ON_POSTGRES = TEST_DATABASE == "postgres"
 
 ASSIGNMENTS_2019 = """
 [[assignment]]
@@ -86,3 +93,13 @@ def submission(
     for name, data in attachments or [("solution.pdf", b"%PDF-1.4 fake solution\n")]:
         msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
     return msg.as_bytes()
+
+
+def cli(app: App, *args: str) -> list[str]:
+    """The command line running ``tdl-inbox ARGS`` on ``app``'s config file."""
+    return [sys.executable, "-m", "tdl_inbox", "--config", str(app.settings.source), *args]
+
+
+def cli_env(password: str, **extra: str) -> dict[str, str]:
+    """The environment for a ``tdl-inbox`` process, with the IMAP password set."""
+    return {**os.environ, PASSWORD_ENV: password, **extra}

@@ -21,8 +21,10 @@ from apscheduler.triggers.cron import CronTrigger
 
 from tdl_inbox.adapters.lock import daemon_lock
 from tdl_inbox.app import App, utc_now
+from tdl_inbox.cli.report_documents import report_mail
 from tdl_inbox.errors import ConfigError, MailboxUnavailable, TdlInboxError
 from tdl_inbox.services.ingest import poll_once
+from tdl_inbox.services.notify import queue_report
 from tdl_inbox.services.status import poll_failed, poll_succeeded
 
 log = logging.getLogger(__name__)
@@ -126,11 +128,11 @@ class Daemon:
             log.exception("sending queued mail failed")
 
     def report_job(self) -> None:
-        from tdl_inbox.services.scheduled import queue_scheduled_reports
-
+        """E-mail the summary and late reports (``reports.cron``)."""
         try:
+            subject, text, html = report_mail(self.app)
             with self.app.sessions.begin() as session:
-                queue_scheduled_reports(session, self.app, utc_now())
+                queue_report(session, self.app.settings, subject, text, html, utc_now())
         except Exception:
             log.exception("could not prepare the scheduled reports")
         self._send_mail()

@@ -107,3 +107,36 @@ def test_status_json(dovecot, imap_folder, receipts_app, capsys):
     assert info["messages_recorded_today"] == 1
     assert info["outbox_pending"] == 0
     assert info["uidvalidity_changes"] == 0
+
+
+REPORTS = "\n[reports]\ncron = '0 8 * * *'\nrecipients = ['admin@example.org']\n"
+
+
+def test_scheduled_report_job_mails_the_admin(dovecot, imap_folder, smtp_sink, receipts_app):
+    from tdl_inbox.daemon import Daemon, report_trigger
+
+    late = datetime(2019, 3, 18, 12, 0, tzinfo=UTC)
+    append(
+        dovecot, imap_folder, submission("Theory 1 - Ivan <b>Ivanov</b>", "ivan@example.org"), late
+    )
+    app = receipts_app(extra="enabled = false\n" + REPORTS)
+    poll(app)
+    assert str(report_trigger(app)).startswith("cron[")
+
+    Daemon(app).report_job()
+
+    (report,) = [m for m in smtp_sink.messages() if m["To"] == "admin@example.org"]
+    assert report["Subject"] == "Theoretical Deep Learning: 1 late submission"
+    html = report.get_body(("html",)).get_content()
+    assert "<svg" in html
+    assert "Ivan &lt;b&gt;Ivanov&lt;/b&gt;" in html
+    assert "<b>Ivanov</b>" not in html
+
+
+def test_bad_cron_is_a_config_error(receipts_app):
+    from tdl_inbox.daemon import report_trigger
+    from tdl_inbox.errors import ConfigError
+
+    app = receipts_app(extra=REPORTS.replace("0 8 * * *", "every morning"))
+    with pytest.raises(ConfigError, match="reports.cron"):
+        report_trigger(app)

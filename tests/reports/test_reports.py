@@ -14,8 +14,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from reports.html_checks import assert_self_contained
 from support import submission
 from tdl_inbox.adapters.db.models import Extension, Submission
+from tdl_inbox.cli.report_documents import report_mail
 from tdl_inbox.services.arrivals import BUCKETS, arrival_histogram
 from tdl_inbox.services.reports import missing_report
 
@@ -100,11 +102,9 @@ def test_late_text_formats_escape_mail_text(run, deliver, disputed, tmp_path):
 
     page = tmp_path / "late.html"
     code, out, err = run("report", "late", "--format", "html", "--output", str(page))
-    assert (code, out, err) == (0, "", "")
+    assert (code, out, err) == (0, "", ""), err
     text = page.read_text(encoding="utf-8")
-    lowered = text.lower()
-    for tag in ("<script", "<img", "<iframe", "<link", "<object", "href=", "url(", "http"):
-        assert tag not in lowered, tag
+    assert_self_contained(text)  # no script, img, link, iframe, object, src, href, url()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert "&lt;img src=x onerror=alert(2)&gt;" in text  # the raw Received: line, inert
     assert text.count("<svg") == 3  # one chart per configured deadline
@@ -280,3 +280,14 @@ def test_every_report_in_every_format(run, course, tmp_path):
             assert "theory-1" in text, (name, fmt)
             if name != "summary":
                 assert "Anna Petrova" in text, (name, fmt)
+
+
+def test_the_mail_holds_the_summary_the_late_versions_and_the_chart(grading_app, disputed):
+    subject, text, page = report_mail(grading_app)
+    assert subject == "Theoretical Deep Learning: 1 late submission"
+    assert text.index("## Per assignment") < text.index("## Late versions: 1")
+    assert "## Arrivals around each deadline" in text  # the chart's numbers, as a table
+    assert "&lt;script&gt;" in text
+    assert "<script" not in text
+    assert_self_contained(page)
+    assert page.count("<svg") == 3

@@ -112,13 +112,13 @@ h1{font-size:24px;margin:0 0 4px}h2{font-size:17px;margin:32px 0 8px}
 .bar.ok{fill:var(--ok)}.bar.late{fill:var(--late)}
 .deadline{stroke:var(--ink);stroke-dasharray:4 3}
 .legend span{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 4px 0 12px}
-table{border-collapse:collapse;width:100%;margin:4px 0 8px}
+table{border-collapse:collapse;margin:4px 0 8px;font-size:13px}
 .scroll{overflow-x:auto}
-th,td{padding:6px 10px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top;
+th,td{padding:5px 9px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top;
 white-space:nowrap}
 th{background:#f5f7fa;font-weight:600}td.wrap{white-space:normal;min-width:10em}
 tbody tr:nth-child(even){background:#fafbfc}tbody tr.mark{background:#fff4d6}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+.num{text-align:right;font-variant-numeric:tabular-nums}
 details{margin-top:4px}summary{cursor:pointer;color:var(--muted)}
 pre{white-space:pre-wrap;word-break:break-all;font-size:12px;margin:4px 0}
 .empty{color:var(--muted);font-style:italic}
@@ -137,11 +137,14 @@ def _multiline(value: Cell) -> str:
 def html_table(table: Table) -> str:
     if not table.rows:
         return '<p class="empty">none</p>'
-    head = "".join(f"<th>{esc(c)}</th>" for c in table.columns)
     kinds = [
         " class=num" if i in table.numeric else " class=wrap" if i in table.wrap else ""
         for i in range(len(table.columns))
     ]
+    head = "".join(
+        f"<th{' class=num' if i in table.numeric else ''}>{esc(c)}</th>"
+        for i, c in enumerate(table.columns)
+    )
     body = []
     for n, row in enumerate(table.rows):
         cells = [f"<td{kind}>{_multiline(v)}</td>" for kind, v in zip(kinds, row, strict=True)]
@@ -221,13 +224,22 @@ def render_html(report: Report) -> str:
     return "\n".join(out)
 
 
+def _csv_cell(value: Cell) -> object:
+    """Numbers stay numbers; yes/no and text as everywhere else."""
+    return (
+        value
+        if isinstance(value, int | float) and not isinstance(value, bool)
+        else cell_text(value)
+    )
+
+
 def emit_report(fmt: str, output: Path | None, doc: Report, data: Callable[[], Any]) -> None:
     """Write ``doc`` as a table, CSV (its first table), Markdown or HTML; JSON is ``data()``."""
     if fmt == "json":
         emit_json(data(), output)
     elif fmt == "csv":
         table = doc.tables[0]
-        rows = [[v if isinstance(v, int | float) else cell_text(v) for v in r] for r in table.rows]
+        rows = [[_csv_cell(v) for v in row] for row in table.rows]
         write_csv(render_csv(table.columns, rows), output)
     elif fmt == "md":
         write_text(render_markdown(doc), output)

@@ -76,7 +76,7 @@ def arrival_histogram(
     if assignment is not None:
         query = query.where(Submission.assignment == assignment)
     counts: dict[str, list[int]] = defaultdict(lambda: [0] * len(BUCKETS))
-    for key, index, count in session.execute(query).tuples():
+    for key, index, count in session.execute(query):
         counts[key][index] = count
     return [
         ArrivalBuckets(a.key, a.deadline, tuple(counts[a.key]))

@@ -15,17 +15,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import case, distinct, exists, func, select
 from sqlalchemy.orm import Session
 
-from tdl_inbox.adapters.db.models import Extension, Message, Student, Submission
+from tdl_inbox.adapters.db.models import Extension, Grade, Message, Student, Submission
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.assignments import Assignment
 from tdl_inbox.domain.lateness import cutoff
 from tdl_inbox.services.received import Hop, received_hops
 from tdl_inbox.services.roster import owner_of_student
 from tdl_inbox.services.verdicts import refresh_verdicts
-from tdl_inbox.services.versions import Policy, current_grades, ranked
+from tdl_inbox.services.versions import Policy, ranked
 
 _UNKNOWN = datetime.max.replace(tzinfo=UTC)
 
@@ -137,29 +137,33 @@ def has_roster(session: Session) -> bool:
 
 
 def _missing(session: Session, assignments: list[Assignment], now: datetime) -> list[MissingRow]:
-    on_time = set(
-        session.execute(
-            select(Submission.student_id, Submission.assignment)
-            .where(Submission.late.is_(False), Submission.student_id.is_not(None))
-            .distinct()
-        ).tuples()
+    versions = session.execute(
+        select(
+            Submission.student_id,
+            Submission.assignment,
+            func.sum(case((Submission.late.is_(False), 1), else_=0)),
+            func.count(),
+        )
+        .where(
+            Submission.student_id.is_not(None),
+            Submission.assignment.in_([a.key for a in assignments]),
+        )
+        .group_by(Submission.student_id, Submission.assignment)
     )
-    late_counts = {
-        (sid, key): count
-        for sid, key, count in session.execute(
-            select(Submission.student_id, Submission.assignment, func.count())
-            .where(Submission.late.is_(True), Submission.student_id.is_not(None))
-            .group_by(Submission.student_id, Submission.assignment)
-        ).tuples()
-    }
+    on_time: set[tuple[int, str]] = set()
+    late_counts: dict[tuple[int, str], int] = {}
+    for sid, key, in_time, total in versions:
+        if in_time:
+            on_time.add((sid, key))
+        late_counts[sid, key] = total - int(in_time)
     extended = {
         (owner, key): until
         for owner, key, until in session.execute(
             select(Extension.owner, Extension.assignment, Extension.until)
-        ).tuples()
+        )
     }
     roster = select(Student.id, Student.name, Student.group, Student.email)
-    people = session.execute(roster.order_by(Student.name, Student.id)).tuples()
+    people = session.execute(roster.order_by(Student.name, Student.id))
     rows = []
     for sid, name, group, email in people:
         for a in assignments:
@@ -196,24 +200,25 @@ def summary_report(
 ) -> list[SummaryRow]:
     """One row per configured assignment, in deadline order."""
     refresh_verdicts(session, assignments)
-    versions = ranked(policy)
-    grades = current_grades()
-    is_late = Submission.late.is_(True)
-    counting = versions.c.rank == 1
-    query = (
+    on_time = Submission.late.is_(False)
+    students = session.execute(
         select(
             Submission.assignment,
-            func.count(distinct(case((~is_late, Submission.owner)))),
+            func.count(distinct(case((on_time, Submission.owner)))),
             func.count(distinct(Submission.owner)),
-            func.sum(case((is_late, 1), else_=0)),
-            func.sum(case((counting & grades.c.id.is_not(None), 1), else_=0)),
-            func.sum(case((counting & grades.c.id.is_(None), 1), else_=0)),
-        )
-        .join(versions, versions.c.id == Submission.id)
-        .outerjoin(grades, grades.c.submission_id == Submission.id)
+            func.sum(case((on_time, 0), else_=1)),
+        ).group_by(Submission.assignment)
+    )
+    counts = {key: (ok, everyone - ok, int(late or 0)) for key, ok, everyone, late in students}
+    # a counting version is graded when it has any grade row (its newest is the current one)
+    versions = ranked(policy)
+    has_grade = exists().where(Grade.submission_id == Submission.id)
+    counting = session.execute(
+        select(Submission.assignment, func.count(), func.sum(case((has_grade, 1), else_=0)))
+        .join(versions, (versions.c.id == Submission.id) & (versions.c.rank == 1))
         .group_by(Submission.assignment)
     )
-    counts = {row[0]: row[1:] for row in session.execute(query).tuples()}
+    grading = {key: (int(graded or 0), total - int(graded or 0)) for key, total, graded in counting}
     chosen = selected(assignments, None)
     roster = has_roster(session)
     missing: dict[str, int] = defaultdict(int)
@@ -221,18 +226,10 @@ def summary_report(
         missing[row.assignment] += 1
     rows = []
     for a in chosen:
-        on_time, students, late, graded, pending = counts.get(a.key, (0, 0, 0, 0, 0))
+        ok, late, late_versions = counts.get(a.key, (0, 0, 0))
+        graded, pending = grading.get(a.key, (0, 0))
         lacking = missing[a.key] if roster else None
         rows.append(
-            SummaryRow(
-                a.key,
-                a.deadline,
-                on_time,
-                students - on_time,
-                int(late or 0),
-                lacking,
-                int(graded or 0),
-                int(pending or 0),
-            )
+            SummaryRow(a.key, a.deadline, ok, late, late_versions, lacking, graded, pending)
         )
     return rows

@@ -1,0 +1,180 @@
+"""What each report shows: service rows as JSON objects and as display cells, and the e-mail.
+
+``report_render`` lays the cells out; the ``report`` commands and the daemon's scheduled
+reports both start here, so the admin gets the same report on screen and by mail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from tdl_inbox.app import App, utc_now
+from tdl_inbox.cli.output import human_duration, short_time, to_jsonable
+from tdl_inbox.cli.report_render import Report, Table, render_html, render_markdown
+from tdl_inbox.services.arrivals import arrival_histogram
+from tdl_inbox.services.received import Hop
+from tdl_inbox.services.reports import (
+    LateRow,
+    MissingRow,
+    SummaryRow,
+    late_report,
+    summary_report,
+)
+
+NO_ROSTER = "no roster: import one with `tdl-inbox roster import FILE.csv` to see who is missing"
+
+
+def hop_line(hop: Hop, app: App) -> str:
+    when = short_time(hop.at, app.settings.course.zone) or "no readable time"
+    return f"{hop.from_ or '?'} → {hop.by or '?'} at {when}"
+
+
+def _hops_text(row: LateRow, app: App) -> str:
+    if row.received is None:
+        return "raw message unreadable"
+    return "\n".join(hop_line(hop, app) for hop in row.received) or "no Received: headers"
+
+
+def hop_json(hop: Hop, app: App) -> dict[str, Any]:
+    at = to_jsonable(hop.at, app.settings.course.zone)
+    return {"from": hop.from_, "by": hop.by, "at": at, "raw": hop.raw}
+
+
+def late_json(rows: Sequence[LateRow], app: App) -> list[dict[str, Any]]:
+    out = []
+    for row in rows:
+        item = to_jsonable(row, app.settings.course.zone)
+        item["late_by"] = human_duration(row.late_by_seconds)
+        item["received"] = [hop_json(hop, app) for hop in row.received or ()]
+        item["raw_message_readable"] = row.received is not None
+        out.append(item)
+    return out
+
+
+def late_document(rows: Sequence[LateRow], app: App, assignment: str | None) -> Report:
+    zone = app.settings.course.zone
+    suspected = sum(row.delivery_delay_suspected for row in rows)
+    table = Table(
+        title=f"Late versions{f' of {assignment}' if assignment else ''}: {len(rows)}",
+        columns=[
+            "id",
+            "assignment",
+            "student",
+            "sender",
+            "arrived (INTERNALDATE)",
+            "deadline",
+            "late by",
+            "late by, s",
+            "Date: header",
+            "delay suspected",
+            "Received: hops (sender first)",
+        ],
+        rows=[
+            [
+                row.id,
+                row.assignment,
+                row.student,
+                row.sender,
+                short_time(row.arrived_at, zone),
+                short_time(row.deadline, zone),
+                human_duration(row.late_by_seconds),
+                row.late_by_seconds,
+                short_time(row.sent_at, zone),
+                row.delivery_delay_suspected,
+                _hops_text(row, app),
+            ]
+            for row in rows
+        ],
+        numeric=frozenset({0, 7}),
+        wrap=frozenset({2, 10}),
+        highlight=9,
+        note=f"{suspected} with a Date: header before the deadline (delivery delay suspected)."
+        " The deadline includes the student's extension, if any.",
+        details=["\n".join(f"Received: {hop.raw}" for hop in row.received or ()) for row in rows],
+    )
+    return document(app, "Late submissions", [table])
+
+
+def missing_document(rows: Sequence[MissingRow], app: App, roster: bool) -> Report:
+    zone = app.settings.course.zone
+    table = Table(
+        title=f"Missing: {len(rows)}",
+        columns=[
+            "assignment",
+            "student",
+            "roster id",
+            "group",
+            "email",
+            "deadline",
+            "late versions",
+        ],
+        rows=[
+            [
+                r.assignment,
+                r.student,
+                r.student_id,
+                r.group,
+                r.email,
+                short_time(r.deadline, zone),
+                r.late_versions,
+            ]
+            for r in rows
+        ],
+        numeric=frozenset({2, 6}),
+        wrap=frozenset({1}),
+        note=(
+            "Roster students with no on-time version of an assignment whose deadline has passed."
+            if roster
+            else NO_ROSTER
+        ),
+    )
+    return document(app, "Missing submissions", [table])
+
+
+SUMMARY_COLUMNS = ["on_time", "late", "late_versions", "missing", "graded", "pending"]
+
+
+def summary_document(rows: Sequence[SummaryRow], app: App) -> Report:
+    zone = app.settings.course.zone
+    table = Table(
+        title="Per assignment",
+        columns=["assignment", "deadline", *[c.replace("_", " ") for c in SUMMARY_COLUMNS]],
+        rows=[
+            [r.assignment, short_time(r.deadline, zone), *[getattr(r, c) for c in SUMMARY_COLUMNS]]
+            for r in rows
+        ],
+        numeric=frozenset(range(2, 2 + len(SUMMARY_COLUMNS))),
+        note="on time: students with an on-time version; late: students with only late"
+        " versions; missing: roster students without an on-time version after their deadline"
+        " (blank: no roster); graded/pending: counting versions with/without a grade.",
+    )
+    return document(app, "Summary", [table])
+
+
+def document(app: App, title: str, tables: list[Table]) -> Report:
+    zone = app.settings.course.zone
+    subtitle = f"{app.settings.course.name} · generated {short_time(utc_now(), zone)}"
+    return Report(title=title, subtitle=subtitle, tables=tables, zone=zone)
+
+
+def with_chart(doc: Report, app: App, assignment: str | None) -> Report:
+    with app.sessions.begin() as session:
+        chart = arrival_histogram(session, app.ctx.assignments, assignment)
+    return Report(doc.title, doc.subtitle, doc.tables, chart, doc.zone)
+
+
+def report_mail(app: App, assignment: str | None = None) -> tuple[str, str, str]:
+    """Subject, Markdown text and HTML of the admin's mail: the summary, then the late versions
+    (of ``assignment``, or all), with the arrivals chart. For ``report late --email`` and the
+    daemon's scheduled reports."""
+    with app.sessions.begin() as session:
+        late = late_report(session, app.store, app.ctx.assignments, assignment)
+        summary = summary_report(
+            session, app.ctx.assignments, app.settings.grading.counting, utc_now()
+        )
+    tables = [*summary_document(summary, app).tables, *late_document(late, app, assignment).tables]
+    mail = with_chart(document(app, "Late submissions and summary", tables), app, assignment)
+    plural = "" if len(late) == 1 else "s"
+    subject = f"{app.settings.course.name}: {len(late)} late submission{plural}"
+    return subject, render_markdown(mail), render_html(mail)
