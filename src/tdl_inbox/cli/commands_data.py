@@ -137,9 +137,7 @@ def submissions(
     state: CliState, assignment: str | None, fmt: str, as_json: bool, output: Path | None
 ) -> None:
     """List every recorded submission with its verdict."""
-    app = state.app()
-    if assignment is not None and assignment not in app.ctx.assignments:
-        raise TdlInboxError(f"unknown assignment {assignment} (see `tdl-inbox assignments`)")
+    app = state.app_for_assignment(assignment)
     zone = app.settings.course.zone
     with app.sessions.begin() as session:
         rows = submission_rows(session, app.store, app.ctx.assignments, assignment)

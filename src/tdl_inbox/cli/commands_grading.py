@@ -18,7 +18,6 @@ from tdl_inbox.cli.output import (
     to_jsonable,
 )
 from tdl_inbox.cli.state import CliState, pass_state
-from tdl_inbox.errors import TdlInboxError
 from tdl_inbox.services import queue as work
 from tdl_inbox.services.details import submission_details
 from tdl_inbox.services.export import export_assignment
@@ -32,11 +31,6 @@ grader_option = click.option(
     help="Your name ($TDL_INBOX_GRADER).",
 )
 assignment_option = click.option("--assignment", "-a", help="Only this assignment, e.g. theory-2.")
-
-
-def _check_assignment(app: App, assignment: str | None) -> None:
-    if assignment is not None and assignment not in app.ctx.assignments:
-        raise TdlInboxError(f"unknown assignment {assignment} (see `tdl-inbox assignments`)")
 
 
 def _ttl(app: App) -> timedelta:
@@ -78,8 +72,7 @@ def queue_cmd(
     output: Path | None,
 ) -> None:
     """Counting versions that still need a grade, oldest first (late ones only with --all)."""
-    app = state.app()
-    _check_assignment(app, assignment)
+    app = state.app_for_assignment(assignment)
     with app.sessions.begin() as session:
         items = work.queue(
             session, app.store, app.settings.grading.counting, utc_now(), assignment, include_late
@@ -104,8 +97,7 @@ def next_cmd(
     output: Path | None,
 ) -> None:
     """Claim the oldest unclaimed submission for GRADER and show it."""
-    app = state.app()
-    _check_assignment(app, assignment)
+    app = state.app_for_assignment(assignment)
     with app.sessions.begin() as session:
         item = work.claim_next(
             session,
@@ -230,8 +222,7 @@ def show_cmd(
 @pass_state
 def export_cmd(state: CliState, assignment: str, directory: Path) -> None:
     """Copy the counting versions' files into DIRECTORY/<student>/."""
-    app = state.app()
-    _check_assignment(app, assignment)
+    app = state.app_for_assignment(assignment)
     with app.sessions.begin() as session:
         done = export_assignment(
             session, app.store, app.settings.grading.counting, assignment, directory

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from tdl_inbox.app import App, utc_now
+from tdl_inbox.app import utc_now
 from tdl_inbox.cli.output import chosen_format, formats_option, to_jsonable
 from tdl_inbox.cli.report_documents import (
     NO_ROSTER,
@@ -23,7 +23,6 @@ from tdl_inbox.cli.report_documents import (
 )
 from tdl_inbox.cli.report_render import emit_report
 from tdl_inbox.cli.state import CliState, pass_state
-from tdl_inbox.errors import TdlInboxError
 from tdl_inbox.services.notify import queue_report
 from tdl_inbox.services.reports import has_roster, late_report, missing_report, summary_report
 
@@ -35,11 +34,6 @@ assignment_option = click.option("--assignment", "-a", help="Only this assignmen
 @click.group("report")
 def report() -> None:
     """Late versions, missing students, and a per-assignment summary."""
-
-
-def _check_assignment(app: App, assignment: str | None) -> None:
-    if assignment is not None and assignment not in app.ctx.assignments:
-        raise TdlInboxError(f"unknown assignment {assignment} (see `tdl-inbox assignments`)")
 
 
 @report.command("late")
@@ -56,8 +50,7 @@ def late_cmd(
     output: Path | None,
 ) -> None:
     """Every late version with its evidence: arrival, deadline, Date: header, Received: hops."""
-    app = state.app()
-    _check_assignment(app, assignment)
+    app = state.app_for_assignment(assignment)
     with app.sessions.begin() as session:
         rows = late_report(session, app.store, app.ctx.assignments, assignment)
     doc = late_document(rows, app, assignment)
@@ -82,8 +75,7 @@ def missing_cmd(
     state: CliState, assignment: str | None, fmt: str, as_json: bool, output: Path | None
 ) -> None:
     """Roster students with no on-time version of an assignment whose deadline has passed."""
-    app = state.app()
-    _check_assignment(app, assignment)
+    app = state.app_for_assignment(assignment)
     with app.sessions.begin() as session:
         roster = has_roster(session)
         rows = missing_report(session, app.ctx.assignments, utc_now(), assignment)

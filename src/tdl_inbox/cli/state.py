@@ -10,6 +10,7 @@ import click
 from tdl_inbox.app import App, build_app
 from tdl_inbox.config.loading import find_config, load_config
 from tdl_inbox.config.schema import Settings
+from tdl_inbox.errors import TdlInboxError
 
 
 @dataclass
@@ -32,6 +33,13 @@ class CliState:
         if self._app is None:
             self._app = build_app(self.settings(), require_schema=require_schema)
         return self._app
+
+    def app_for_assignment(self, assignment: str | None) -> App:
+        """The app, after checking that ``--assignment`` names a configured assignment."""
+        app = self.app()
+        if assignment is not None and assignment not in app.ctx.assignments:
+            raise TdlInboxError(f"unknown assignment {assignment} (see `tdl-inbox assignments`)")
+        return app
 
     def close(self) -> None:
         if self._app is not None:
