@@ -39,6 +39,12 @@ STEPS: list[tuple[str, str]] = [
     ),
     ("rejected", "not submissions, with the reason a student would be told"),
     ("poll", "again: nothing new, nothing recorded twice"),
+    ("queue", "what graders still have to grade: counting, on-time versions"),
+    ("next --grader alice", "a grader claims the oldest item"),
+    ("grade 1 --points 9 --extra 1 --grader alice", "and grades it"),
+    ("report summary", "per assignment: on time, late, missing, graded, pending"),
+    ("report late", "late versions with the evidence for disputes"),
+    ("grades", "the grade book: min(10, p_hw * 8 + p_exam * 4)"),
 ]
 
 
