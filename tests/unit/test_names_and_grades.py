@@ -100,5 +100,8 @@ def test_export_names_are_safe(name, expected):
 
 def test_long_export_names_keep_their_extension():
     name = safe_name("x" * 300 + ".pdf", "f")
-    assert len(name) <= 120
+    assert len(name.encode()) <= 200
     assert name.endswith(".pdf")
+    cjk = safe_name("漢" * 100 + ".pdf", "f")
+    assert len(cjk.encode()) <= 200
+    assert cjk.endswith(".pdf")

@@ -30,23 +30,29 @@ _RESERVED = {
     *(f"com{i}" for i in range(10)),
     *(f"lpt{i}" for i in range(10)),
 }
-MAX_NAME = 120
+# File systems limit a name to 255 bytes; leave room for " (N)" suffixes.
+MAX_NAME_BYTES = 200
+
+
+def _fit(text: str, limit: int) -> str:
+    """Cut ``text`` to at most ``limit`` UTF-8 bytes without splitting a character."""
+    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
 
 
 def safe_name(text: str, fallback: str) -> str:
+    """A file name made from sender text: at most ``MAX_NAME_BYTES``, extension kept."""
     text = "".join(
         ch for ch in unicodedata.normalize("NFC", text) if unicodedata.category(ch) != "Cf"
     )
     text = _UNSAFE.sub("_", text).strip(" .")
     if text.split(".")[0].lower() in _RESERVED:
         text = "_" + text
-    if len(text) > MAX_NAME:
+    if len(text.encode("utf-8")) > MAX_NAME_BYTES:
         stem, dot, suffix = text.rpartition(".")
-        text = (
-            (stem[: MAX_NAME - len(suffix) - 1] + "." + suffix)
-            if dot and len(suffix) <= 10
-            else text[:MAX_NAME]
-        )
+        if dot and len(suffix.encode("utf-8")) <= 10:
+            text = _fit(stem, MAX_NAME_BYTES - len(suffix.encode("utf-8")) - 1) + "." + suffix
+        else:
+            text = _fit(text, MAX_NAME_BYTES)
     return text or fallback
 
 
