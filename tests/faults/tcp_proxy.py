@@ -6,6 +6,7 @@ the real Dovecot and, per connection, can
 * ``black_hole``: accept the connection and never send a byte (nor forward one);
 * ``stall_after=N``: forward N bytes from the server, then go silent, connection left open;
 * ``reset_after=N``: forward N bytes from the server, then reset the connection (RST);
+* ``close_after=N``: forward N bytes from the server, then close the connection (FIN);
 * ``replace=[(old, new)]``: rewrite server bytes, e.g. strip STARTTLS from the capabilities
   (a downgrade attack: only meaningful before TLS starts).
 
@@ -36,6 +37,7 @@ class TcpProxy:
         self.black_hole = False
         self.stall_after: int | None = None
         self.reset_after: int | None = None
+        self.close_after: int | None = None
         self.replace: list[tuple[bytes, bytes]] = []
         self.client_bytes = bytearray()
         self.connections = 0
@@ -81,7 +83,7 @@ class TcpProxy:
 
     def forward_normally(self) -> None:
         self.black_hole = False
-        self.stall_after = self.reset_after = None
+        self.stall_after = self.reset_after = self.close_after = None
         self.replace = []
 
     # ------------------------------------------------------------------ internals
@@ -160,7 +162,8 @@ class TcpProxy:
                     continue
                 for old, new in self.replace:
                     data = data.replace(old, new)
-                limit = self.reset_after if self.reset_after is not None else self.stall_after
+                limits = (self.reset_after, self.close_after, self.stall_after)
+                limit = next((n for n in limits if n is not None), None)
                 if limit is not None and sent_down + len(data) >= limit:
                     data = data[: max(0, limit - sent_down)]
                     if data:
@@ -171,6 +174,8 @@ class TcpProxy:
                         client.setsockopt(
                             socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
                         )
+                        return
+                    if self.close_after is not None:
                         return
                     stalled = True
                     continue

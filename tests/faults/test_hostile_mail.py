@@ -30,6 +30,7 @@ from servers.imap_fill import append, multiappend
 from support import poll, submission
 from tdl_inbox.adapters.db.models import Message
 from tdl_inbox.adapters.mime import parse_mail
+from tdl_inbox.services import export
 from tdl_inbox.services.export import export_assignment
 
 ON_TIME = datetime(2019, 3, 16, 12, 0, tzinfo=UTC)
@@ -70,12 +71,13 @@ def outcomes(app) -> dict[str, tuple[str | None, str | None, list[str]]]:
         }
 
 
-def files_outside_the_store(root: Path, allowed: set[str]) -> list[str]:
+def unexpected_files(root: Path) -> list[str]:
+    """Files under ``root`` that are neither the config, the database nor in the store."""
     found = []
     for directory, _dirs, files in os.walk(root):
         for name in files:
             relative = Path(directory, name).relative_to(root).as_posix()
-            if relative.split("/", 1)[0] not in allowed:
+            if not (relative.startswith("store/") or relative.startswith("tdl-inbox.")):
                 found.append(relative)
     return found
 
@@ -112,13 +114,18 @@ def test_hostile_mail_is_recorded_and_nothing_escapes_the_store(
     # Nothing a sender wrote became a path: the store holds sha256/ab/cd/<hex> files only.
     assert store_problems(app.store.root) == []
     assert temp_files(app.store.root) == []
-    assert files_outside_the_store(tmp_path, {"store", "tdl-inbox.toml"}) == [] or all(
-        name.startswith("tdl-inbox.db") for name in files_outside_the_store(tmp_path, {"store"})
-    )
+    assert unexpected_files(tmp_path) == []
     assert not (tmp_path / "etc").exists()
     assert not (tmp_path.parent / "etc").exists()
 
 
+@pytest.mark.xfail(
+    not hasattr(export, "MAX_NAME_BYTES"),  # the fix the lead applies adds this limit
+    raises=OSError,
+    strict=True,
+    reason="services/export.safe_name caps names at 120 characters, not bytes: 100 CJK "
+    "characters (300 bytes) exceed the 255-byte file name limit (ENAMETOOLONG)",
+)
 def test_export_of_hostile_names_stays_inside_the_export_directory(
     dovecot, imap_folder, make_app, tmp_path
 ):
@@ -137,7 +144,8 @@ def test_export_of_hostile_names_stays_inside_the_export_directory(
         assert path.resolve().is_relative_to(target.resolve())
         assert path.parent.parent == target
         assert len(path.name.encode()) <= 255
-        assert path.read_bytes() == path.read_bytes()  # a regular, readable file
+        assert path.is_file()
+        assert not path.is_symlink()
     assert sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()) == (
         sorted(p.relative_to(target).as_posix() for p in files)
     )
@@ -179,7 +187,7 @@ def test_a_30_mb_attachment_over_the_size_cap_is_rejected_from_its_headers_alone
     assert peak < 5 * MB, f"peak {peak}: the 40 MB message was loaded"  # only its header was
     with app.sessions.begin() as session:
         message = session.scalars(select(Message)).one()
-        assert message.size == len(raw) or message.size > 30 * MB
+        assert message.size == len(raw)
         assert message.subject == "Theory 1 - Big Attachment"
         assert len(app.store.read(message.raw_sha256)) < 2000  # the header block
 

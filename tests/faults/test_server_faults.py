@@ -102,6 +102,27 @@ def test_connection_reset_mid_message_records_nothing_partial_and_the_next_poll_
     assert_each_recorded_once(app, uids)
 
 
+@pytest.mark.parametrize("how", ["reset", "close"])
+@pytest.mark.parametrize("after", [60, 400, 3000], ids=["greeting", "tls-handshake", "login"])
+def test_a_connection_cut_before_the_folder_is_open_is_a_transient_failure(
+    dovecot, imap_folder, make_app, proxy, how, after
+):
+    """Cut in the greeting, inside the TLS handshake or after it: the server went away, which is
+    worth a retry, not a certificate or TLS configuration problem (a permanent failure)."""
+    uids = deliver(dovecot, imap_folder, 1, 1000)
+    app = make_app(imap_folder, port=proxy.port)
+    setattr(proxy, f"{how}_after", after)
+
+    with pytest.raises(
+        MailboxUnavailable, match=rf"^lost the connection to 127\.0\.0\.1:{proxy.port}"
+    ):
+        poll(app)
+
+    proxy.forward_normally()
+    poll(app)
+    assert_each_recorded_once(app, uids)
+
+
 @pytest.mark.parametrize(
     ("silent_after", "action"),
     [

@@ -141,3 +141,23 @@ def test_the_daemon_logs_a_storage_failure_backs_off_and_recovers(
     daemon.poll_job()
     assert daemon.backoff.failures == 0
     assert recorded(app).uids == uids
+
+
+def test_unfinished_writes_are_removed_by_the_next_poll_but_not_by_check(
+    dovecot, imap_folder, make_app
+):
+    """``check`` runs beside a working daemon, whose write in flight it must not delete; the
+    ingester (holding the daemon lock) removes what a killed process left behind."""
+    uids = multiappend(dovecot, imap_folder, [(submission("Theory 1 - Ivan Ivanov"), BASE)])
+    app = make_app(imap_folder)
+    app.store.ensure()
+    leftover = app.store.tmp_dir / ".tmp-killed-mid-write"
+    leftover.write_bytes(b"half a message")
+
+    app.store.ensure()  # what `check` does
+    assert leftover.exists()
+    poll(app)
+
+    assert not leftover.exists()
+    assert temp_files(app.store.root) == []
+    assert recorded(app).uids == uids

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -12,9 +11,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from servers.imap_fill import multiappend
 from support import PASSWORD_ENV, submission
+from tdl_inbox.adapters.db.models import FolderState, Message, Submission
 
 pytestmark = pytest.mark.dovecot
 
@@ -29,9 +30,9 @@ def env_for(dovecot) -> dict[str, str]:
     return {**os.environ, PASSWORD_ENV: dovecot.password}
 
 
-def recorded(db: Path) -> int:
-    with sqlite3.connect(db) as connection:
-        return connection.execute("SELECT count(*) FROM message").fetchone()[0]
+def recorded(app) -> int:
+    with app.sessions.begin() as session:
+        return session.scalar(select(func.count()).select_from(Message))
 
 
 def wait_until(predicate, timeout: float = 30.0) -> None:
@@ -60,23 +61,28 @@ def test_poll_killed_mid_way_and_restarted_records_each_message_once(
 ):
     fill(dovecot, imap_folder, 40)
     app = make_app(imap_folder)
-    db = Path(app.settings.database.url.removeprefix("sqlite:///"))
     process = subprocess.Popen(
         cli(app, "poll"), env=env_for(dovecot), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        wait_until(lambda: recorded(db) >= kill_after or process.poll() is not None)
+        wait_until(lambda: recorded(app) >= kill_after or process.poll() is not None)
         process.send_signal(signal.SIGKILL)
     finally:
         process.wait()
 
-    again = subprocess.run(cli(app, "poll", "--json"), env=env_for(dovecot), capture_output=True)
+    for _attempt in range(50):  # on PostgreSQL the killed process's lock goes a moment later
+        again = subprocess.run(
+            cli(app, "poll", "--json"), env=env_for(dovecot), capture_output=True, text=True
+        )
+        if "already running" not in again.stderr:
+            break
+        time.sleep(0.1)
     assert again.returncode == 0, again.stderr
 
-    with sqlite3.connect(db) as connection:
-        rows = connection.execute("SELECT uid, raw_sha256 FROM message").fetchall()
-        subjects = connection.execute("SELECT student FROM submission").fetchall()
-        last_uid = connection.execute("SELECT last_uid FROM folder_state").fetchone()[0]
+    with app.sessions.begin() as session:
+        rows = session.execute(select(Message.uid, Message.raw_sha256)).all()
+        subjects = session.execute(select(Submission.student)).all()
+        last_uid = session.scalar(select(FolderState.last_uid))
     assert len(rows) == 40
     assert len({uid for uid, _ in rows}) == 40
     assert sorted(s for (s,) in subjects) == sorted(f"Student {n}" for n in range(40))
@@ -88,14 +94,13 @@ def test_poll_killed_mid_way_and_restarted_records_each_message_once(
 def test_daemon_polls_then_exits_zero_on_sigterm_and_refuses_a_twin(dovecot, imap_folder, make_app):
     fill(dovecot, imap_folder, 3)
     app = make_app(imap_folder)
-    db = Path(app.settings.database.url.removeprefix("sqlite:///"))
     log = app.store.root.parent / "daemon.log"
     with log.open("wb") as output:
         daemon = subprocess.Popen(
             cli(app, "run"), env=env_for(dovecot), stdout=output, stderr=output
         )
     try:
-        wait_until(lambda: recorded(db) == 3)
+        wait_until(lambda: recorded(app) == 3)
         twin = subprocess.run(cli(app, "run"), env=env_for(dovecot), capture_output=True, text=True)
         assert twin.returncode == 1
         assert "already running" in twin.stderr

@@ -8,8 +8,8 @@ from tdl_inbox.adapters.db.migrate import current_revision, head_revision, upgra
 from tdl_inbox.adapters.db.models import Base
 
 
-def test_upgrade_on_an_empty_file_reaches_head_and_matches_models(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path}/m.db")
+def test_upgrade_on_an_empty_database_reaches_head_and_matches_models(database_url):
+    engine = make_engine(database_url)
     try:
         assert current_revision(engine) is None
         upgrade(engine)

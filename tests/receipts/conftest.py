@@ -28,13 +28,13 @@ language = "{language}"
 
 
 @pytest.fixture
-def receipts_app(tmp_path, dovecot, imap_folder, smtp_sink, monkeypatch):
+def receipts_app(tmp_path, dovecot, imap_folder, smtp_sink, database_url, monkeypatch):
     monkeypatch.setenv(PASSWORD_ENV, dovecot.password)
     apps: list[App] = []
 
     def factory(language: str = "en", extra: str = "", port: int | None = None) -> App:
         path = tmp_path / "tdl-inbox.toml"
-        text = config_text(dovecot, imap_folder, f"sqlite:///{tmp_path}/r.db")
+        text = config_text(dovecot, imap_folder, database_url)
         section = smtp_section(smtp_sink, language, extra)
         if port is not None:
             section = section.replace(f"port = {smtp_sink.port}", f"port = {port}")

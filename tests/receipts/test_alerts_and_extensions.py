@@ -138,5 +138,5 @@ def test_bad_cron_is_a_config_error(receipts_app):
     from tdl_inbox.errors import ConfigError
 
     app = receipts_app(extra=REPORTS.replace("0 8 * * *", "every morning"))
-    with pytest.raises(ConfigError, match="reports.cron"):
+    with pytest.raises(ConfigError, match=r"reports\.cron"):
         report_trigger(app)

@@ -18,6 +18,8 @@ from tdl_inbox.domain.assignments import Kind, assignment_key
 
 MAX_SUBJECT_LENGTH = 1000
 MAX_NUMBER = 999
+MAX_STUDENT_LENGTH = 200
+"""Longer names are refused: the name is stored in a 255-character column."""
 
 DEFAULT_KIND_ALIASES: Mapping[str, Kind] = MappingProxyType(
     {
@@ -109,6 +111,10 @@ def parse_subject(subject: str | None, aliases: Mapping[str, Kind] | None = None
     student = text[separator.end() :].strip() if separator else ""
     if not any(char.isalpha() for char in student):
         raise SubjectError("no student name after the dash")
+    if len(student) > MAX_STUDENT_LENGTH:
+        raise SubjectError(
+            f"student name is too long ({len(student)} characters; at most {MAX_STUDENT_LENGTH})"
+        )
     return ParsedSubject(kind, number, student)
 
 

@@ -9,11 +9,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tdl_inbox.adapters.db.models import Student, Submission
+from tdl_inbox.adapters.db.models import Grade, Student, Submission
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.assignments import Assignment
 from tdl_inbox.services.grading import get_submission, grade_history
-from tdl_inbox.services.listing import AttachmentRow, attachment_rows
+from tdl_inbox.services.listing import AttachmentRow, attachment_rows, blob_paths
 from tdl_inbox.services.verdicts import refresh_verdicts
 from tdl_inbox.services.versions import Policy, ranked
 
@@ -70,28 +70,31 @@ def submission_details(
 ) -> SubmissionDetails:
     refresh_verdicts(session, assignments)
     sub = get_submission(session, submission_id)
-    versions = ranked(policy, sub.assignment)
+    versions = ranked(policy, sub.assignment, sub.owner)
+    points = (
+        select(Grade.points)
+        .where(Grade.submission_id == Submission.id)
+        .order_by(Grade.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
     siblings = session.execute(
-        select(Submission, versions.c.rank)
+        select(
+            Submission.id,
+            Submission.arrived_at,
+            Submission.late,
+            Submission.late_by_seconds,
+            versions.c.rank == 1,
+            points,
+        )
         .join(versions, versions.c.id == Submission.id)
-        .where(Submission.owner == sub.owner)
         .order_by(Submission.arrived_at, Submission.id)
     ).all()
-    version_rows = []
-    counts = False
-    for sibling, rank in siblings:
-        history = grade_history(session, sibling.id)
-        version_rows.append(
-            VersionRow(
-                sibling.id,
-                sibling.arrived_at,
-                sibling.late,
-                sibling.late_by_seconds,
-                rank == 1,
-                history[-1].points if history else None,
-            )
-        )
-        counts = counts or (sibling.id == sub.id and rank == 1)
+    version_rows = [
+        VersionRow(id, arrived_at, late, late_by_seconds, bool(counts), current)
+        for id, arrived_at, late, late_by_seconds, counts, current in siblings
+    ]
+    counts = any(row.id == sub.id and row.counts for row in version_rows)
     roster = session.get(Student, sub.student_id) if sub.student_id else None
     message = sub.message
     return SubmissionDetails(
@@ -111,7 +114,7 @@ def submission_details(
         late_by_seconds=sub.late_by_seconds,
         delivery_delay_suspected=sub.delivery_delay_suspected,
         counts=counts,
-        raw_message_path=str(store.path_for(message.raw_sha256).resolve()),
+        raw_message_path=blob_paths(store)(message.raw_sha256),
         attachments=attachment_rows(store, message.attachments),
         versions=tuple(version_rows),
         grades=tuple(

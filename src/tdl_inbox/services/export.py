@@ -45,7 +45,7 @@ def safe_name(text: str, fallback: str) -> str:
         ch for ch in unicodedata.normalize("NFC", text) if unicodedata.category(ch) != "Cf"
     )
     text = _UNSAFE.sub("_", text).strip(" .")
-    if text.split(".")[0].lower() in _RESERVED:
+    if text.split(".")[0].strip().lower() in _RESERVED:
         text = "_" + text
     if len(text.encode("utf-8")) > MAX_NAME_BYTES:
         stem, dot, suffix = text.rpartition(".")

@@ -13,7 +13,7 @@ from tdl_inbox.adapters.db.models import ExamResult, Student, Submission
 from tdl_inbox.domain.assignments import Assignment
 from tdl_inbox.domain.grading import Coefficients, final_grade
 from tdl_inbox.services.roster import owner_of_student
-from tdl_inbox.services.versions import Policy, current_grades, ranked
+from tdl_inbox.services.versions import Policy, current_grades, is_counting
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def _names_of_unlinked(session: Session) -> dict[str, str]:
         .group_by(Submission.owner)
         .subquery()
     )
-    rows = session.execute(
+    rows = session.connection().execute(
         select(Submission.owner, Submission.student).join(latest, Submission.id == latest.c.last_id)
     )
     return {owner: name for owner, name in rows}
@@ -51,12 +51,14 @@ def gradebook(
     policy: Policy,
     k: Coefficients,
 ) -> list[GradeRow]:
-    versions = ranked(policy)
+    session.flush()  # plain rows from the connection below
+    connection = session.connection()
     grades = current_grades()
-    graded = session.execute(
+    graded = connection.execute(
         select(Submission.owner, Submission.assignment, grades.c.points, grades.c.extra)
-        .join(versions, (versions.c.id == Submission.id) & (versions.c.rank == 1))
-        .join(grades, grades.c.submission_id == Submission.id)
+        .select_from(grades)
+        .join(Submission, Submission.id == grades.c.submission_id)
+        .where(is_counting(policy, connection.dialect.name))
     )
     points: dict[str, dict[str, float]] = defaultdict(dict)
     extra: dict[str, float] = defaultdict(float)
@@ -66,17 +68,13 @@ def gradebook(
             extra[owner] += bonus
     exams = {
         owner: value
-        for owner, value in session.execute(select(ExamResult.owner, ExamResult.points))
+        for owner, value in connection.execute(select(ExamResult.owner, ExamResult.points))
     }
 
     people: dict[str, tuple[str, int | None, str | None, bool | None]] = {}
-    for student in session.scalars(select(Student)):
-        people[owner_of_student(student.id)] = (
-            student.name,
-            student.id,
-            student.group,
-            student.mipt,
-        )
+    roster = select(Student.id, Student.name, Student.group, Student.mipt)
+    for roster_id, roster_name, roster_group, roster_mipt in connection.execute(roster):
+        people[owner_of_student(roster_id)] = (roster_name, roster_id, roster_group, roster_mipt)
     for owner, name in _names_of_unlinked(session).items():
         people.setdefault(owner, (name, None, None, None))
     for owner in list(points) + list(exams):

@@ -180,7 +180,13 @@ def _ingest_batch(
 
 
 # Failures that say nothing about the message being recorded: the poll stops and is retried.
-_INFRASTRUCTURE_ERRORS = (TdlInboxError, OperationalError, InterfaceError, DisconnectionError)
+_INFRASTRUCTURE_ERRORS = (
+    TdlInboxError,
+    OperationalError,
+    InterfaceError,
+    DisconnectionError,
+    MemoryError,
+)
 
 
 def record_one(

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+import os
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, Integer, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from tdl_inbox.adapters.db.models import Attachment, Message, Rejection, Student, Submission
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.assignments import Assignment
 from tdl_inbox.services.verdicts import refresh_verdicts
-from tdl_inbox.services.versions import Policy, ranked
+from tdl_inbox.services.versions import Policy, counting_ids
 
 
 @dataclass(frozen=True)
@@ -81,13 +84,57 @@ def assignment_rows(assignments: Mapping[str, Assignment]) -> list[AssignmentRow
     ]
 
 
+def blob_paths(store: BlobStore) -> Callable[[str], str]:
+    """``str(store.path_for(digest).resolve())`` as a function of the digest, resolving the store's
+    root once: below it nothing is a symlink (the store creates every directory and file), so
+    a listing of thousands of files costs no system call per file."""
+    sha256 = os.path.join(store.root.resolve(), "sha256")
+    sep = os.sep
+
+    def path(digest: str) -> str:
+        return f"{sha256}{sep}{digest[:2]}{sep}{digest[2:4]}{sep}{digest}"
+
+    return path
+
+
 def attachment_rows(
     store: BlobStore, attachments: Iterable[Attachment]
 ) -> tuple[AttachmentRow, ...]:
-    return tuple(
-        AttachmentRow(a.filename, a.size, a.sha256, str(store.path_for(a.sha256).resolve()))
-        for a in attachments
+    path = blob_paths(store)
+    return tuple(AttachmentRow(a.filename, a.size, a.sha256, path(a.sha256)) for a in attachments)
+
+
+def one_of(
+    column: QueryableAttribute[int], ids: Collection[int], dialect: str
+) -> ColumnElement[bool]:
+    """``column IN ids`` with the ids bound as one parameter (a JSON array on SQLite, an array
+    on PostgreSQL): thousands of ids cost neither a parameter each nor the limit on them."""
+    if dialect == "sqlite":
+        listed = func.json_each(json.dumps(list(ids))).table_valued("value")
+        return column.in_(select(listed.c.value))
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    return column.in_(list(ids))
+
+
+def attachments_of(
+    session: Session, store: BlobStore, message_ids: Collection[int]
+) -> dict[int, tuple[AttachmentRow, ...]]:
+    """Message id -> its attachments in order (absent: none): one query, plain columns."""
+    if not message_ids:
+        return {}
+    path = blob_paths(store)
+    dialect = session.get_bind().dialect.name
+    query = (
+        select(Attachment.message_pk, Attachment.filename, Attachment.size, Attachment.sha256)
+        .where(one_of(Attachment.message_pk, message_ids, dialect))
+        .order_by(Attachment.message_pk, Attachment.position)
     )
+    found: dict[int, tuple[AttachmentRow, ...]] = {}
+    for message_pk, filename, size, sha256 in session.connection().execute(query).all():
+        row = AttachmentRow(filename, size, sha256, path(sha256))
+        found[message_pk] = (*found[message_pk], row) if message_pk in found else (row,)
+    return found
 
 
 def submission_rows(
@@ -98,39 +145,88 @@ def submission_rows(
     policy: Policy = "latest_on_time",
 ) -> list[SubmissionRow]:
     refresh_verdicts(session, assignments)
-    versions = ranked(policy, assignment)
+    dialect = session.get_bind().dialect.name
+    numbered = select(
+        Submission.id,
+        func.row_number()
+        .over(
+            partition_by=(Submission.assignment, Submission.owner),
+            order_by=(Submission.arrived_at, Submission.id),
+        )
+        .label("version"),
+        Submission.id.in_(counting_ids(policy, dialect, assignment)).label("counts"),
+    )
+    if assignment is not None:
+        numbered = numbered.where(Submission.assignment == assignment)
+    versions = numbered.subquery("versions")
     query = (
-        select(Submission, versions.c.version, versions.c.rank, Student.name)
+        select(
+            Submission.id,
+            Submission.assignment,
+            Submission.student,
+            Student.name,
+            Message.sender,
+            Submission.arrived_at,
+            Message.sent_at,
+            Submission.deadline,
+            Submission.late,
+            Submission.late_by_seconds,
+            Submission.delivery_delay_suspected,
+            Message.message_id,
+            Submission.message_pk,
+            versions.c.version,
+            versions.c.counts,
+            Submission.student_id,
+            Submission.link_flag,
+        )
         .join(versions, versions.c.id == Submission.id)
+        .join(Message, Message.id == Submission.message_pk)
         .outerjoin(Student, Student.id == Submission.student_id)
-        .options(selectinload(Submission.message).selectinload(Message.attachments))
         .order_by(Submission.arrived_at, Submission.id)
     )
-    rows = []
-    for sub, version, rank, roster_name in session.execute(query):
-        message = sub.message
-        rows.append(
-            SubmissionRow(
-                id=sub.id,
-                assignment=sub.assignment,
-                student=roster_name or sub.student,
-                sender=message.sender,
-                arrived_at=sub.arrived_at,
-                sent_at=message.sent_at,
-                deadline=sub.deadline,
-                late=sub.late,
-                late_by_seconds=sub.late_by_seconds,
-                delivery_delay_suspected=sub.delivery_delay_suspected,
-                message_id=message.message_id,
-                attachments=attachment_rows(store, message.attachments),
-                version=version,
-                counts=rank == 1,
-                student_id=sub.student_id,
-                link_flag=sub.link_flag,
-                name_in_subject=sub.student,
-            )
+    session.flush()  # the refreshed verdicts, for the plain query below
+    found = session.connection().execute(query).all()
+    files = attachments_of(session, store, [row.message_pk for row in found])
+    return [
+        SubmissionRow(
+            id,
+            key,
+            roster_name or name_in_subject,
+            sender,
+            arrived_at,
+            sent_at,
+            deadline,
+            late,
+            late_by_seconds,
+            delay_suspected,
+            message_id,
+            files.get(message_pk, ()),
+            version,
+            bool(counts),
+            student_id,
+            link_flag,
+            name_in_subject,
         )
-    return rows
+        for (
+            id,
+            key,
+            name_in_subject,
+            roster_name,
+            sender,
+            arrived_at,
+            sent_at,
+            deadline,
+            late,
+            late_by_seconds,
+            delay_suspected,
+            message_id,
+            message_pk,
+            version,
+            counts,
+            student_id,
+            link_flag,
+        ) in found
+    ]
 
 
 def rejected_rows(session: Session) -> list[RejectedRow]:

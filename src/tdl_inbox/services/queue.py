@@ -10,15 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, exists, select
+from sqlalchemy import and_, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from tdl_inbox.adapters.db.models import Claim, Grade, Message, Student, Submission
+from tdl_inbox.adapters.db.models import Claim, Grade, Student, Submission
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.errors import NotFound
-from tdl_inbox.services.listing import AttachmentRow, attachment_rows
-from tdl_inbox.services.versions import Policy, ranked
+from tdl_inbox.services.listing import AttachmentRow, attachments_of
+from tdl_inbox.services.versions import Policy, counting_ids
 
 
 @dataclass(frozen=True)
@@ -35,16 +35,29 @@ class QueueItem:
     attachments: tuple[AttachmentRow, ...]
 
 
-def _queue_query(policy: Policy, now: datetime, assignment: str | None, include_late: bool):  # type: ignore[no-untyped-def]
-    versions = ranked(policy, assignment)
+def _queue_query(  # type: ignore[no-untyped-def]
+    policy: Policy, dialect: str, now: datetime, assignment: str | None, include_late: bool
+):
     live_claim = and_(Claim.submission_id == Submission.id, Claim.expires_at > now)
     query = (
-        select(Submission, Student.name, Claim.grader)
-        .join(versions, and_(versions.c.id == Submission.id, versions.c.rank == 1))
+        select(
+            Submission.id,
+            Submission.assignment,
+            Submission.student,
+            Student.name,
+            Submission.arrived_at,
+            Submission.late,
+            Claim.grader,
+            Submission.link_flag,
+            Submission.message_pk,
+        )
         .outerjoin(Student, Student.id == Submission.student_id)
         .outerjoin(Claim, live_claim)
-        .where(~exists().where(Grade.submission_id == Submission.id))
-        .options(selectinload(Submission.message).selectinload(Message.attachments))
+        .where(
+            Submission.id.in_(counting_ids(policy, dialect, assignment)),
+            # the id only: answered from the index, not the grade rows
+            ~select(Grade.id).where(Grade.submission_id == Submission.id).exists(),
+        )
         .order_by(Submission.arrived_at, Submission.id)
     )
     if not include_late:
@@ -60,25 +73,35 @@ def queue(
     assignment: str | None = None,
     include_late: bool = False,
 ) -> list[QueueItem]:
-    items = []
-    for sub, roster_name, grader in session.execute(
-        _queue_query(policy, now, assignment, include_late)
-    ):
-        status = "claimed" if grader else ("flagged" if sub.link_flag else "pending")
-        items.append(
-            QueueItem(
-                id=sub.id,
-                assignment=sub.assignment,
-                student=roster_name or sub.student,
-                arrived_at=sub.arrived_at,
-                late=sub.late,
-                status=status,
-                claimed_by=grader,
-                flag=sub.link_flag,
-                attachments=attachment_rows(store, sub.message.attachments),
-            )
+    dialect = session.get_bind().dialect.name
+    session.flush()  # plain rows from the connection: no ORM objects, no autoflush
+    query = _queue_query(policy, dialect, now, assignment, include_late)
+    found = session.connection().execute(query).all()
+    files = attachments_of(session, store, [row.message_pk for row in found])
+    return [
+        QueueItem(
+            id,
+            key,
+            roster_name or name_in_subject,
+            arrived_at,
+            late,
+            "claimed" if grader else ("flagged" if flag else "pending"),
+            grader,
+            flag,
+            files.get(message_pk, ()),
         )
-    return items
+        for (
+            id,
+            key,
+            name_in_subject,
+            roster_name,
+            arrived_at,
+            late,
+            grader,
+            flag,
+            message_pk,
+        ) in found
+    ]
 
 
 def _try_claim(

@@ -8,6 +8,7 @@ flagged for the admin and keyed by the name as written: never attached to a gues
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from tdl_inbox.adapters.db.models import Message, Student, StudentAddress, Submi
 from tdl_inbox.domain.names import display_name, name_key
 from tdl_inbox.errors import NotFound, TdlInboxError
 
+MAX_OWNER_KEY = 250
+"""Owner columns are VARCHAR(300); longer name keys are shortened and made unique by a digest."""
 TRUE_WORDS = {"1", "true", "yes", "y", "да", "+"}
 FALSE_WORDS = {"0", "false", "no", "n", "нет", "-"}
 
@@ -35,7 +38,10 @@ def owner_of_student(student_id: int) -> str:
 
 
 def owner_of_name(name: str) -> str:
-    return f"n:{name_key(name)}"
+    key = name_key(name)
+    if len(key) > MAX_OWNER_KEY:  # transliteration can triple a name (文 -> wen)
+        key = key[:200] + "~" + hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"n:{key}"
 
 
 def decide_link(session: Session, sender: str | None, name: str) -> Link:

@@ -3,14 +3,20 @@
 Versions are grouped by (assignment, owner). The counting one is, in order: the version the
 admin chose; else the latest on-time version (policy ``latest_on_time``) or simply the latest
 (policy ``latest``). A late resubmission therefore never replaces an on-time one by itself.
-Computed in SQL with window functions, so it follows deadline changes without bookkeeping.
+Computed in SQL, so it follows deadline changes without bookkeeping.
+
+Two ways to ask, both following index ``ix_submission_counting`` (each group's versions in
+counting order, ``preference``): ``ranked`` numbers every version with window functions
+(for listings that show every version), ``counting_ids`` and ``counts`` give only the
+counting ones, one index seek per group (for queues and grade books over many groups).
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.elements import UnaryExpression
 
@@ -19,23 +25,85 @@ from tdl_inbox.adapters.db.models import Grade, Submission
 Policy = Literal["latest_on_time", "latest"]
 
 
-def ranked(policy: Policy, assignment: str | None = None) -> Subquery:
-    """Columns: id, rank (1 = counts), version (1 = first sent)."""
-    group = (Submission.assignment, Submission.owner)
-    order: list[UnaryExpression[Any]] = [Submission.chosen.desc()]
+def preference(policy: Policy, versions: Any = Submission) -> list[UnaryExpression[Any]]:
+    """ORDER BY terms within a group, the counting version first. ``versions`` is
+    ``Submission`` or an alias of it."""
+    order: list[UnaryExpression[Any]] = [versions.chosen.desc()]
     if policy == "latest_on_time":
-        order.append(Submission.late.asc())
-    order += [Submission.arrived_at.desc(), Submission.id.desc()]
+        order.append(versions.late.asc())
+    order += [versions.arrived_at.desc(), versions.id.desc()]
+    return order
+
+
+def ranked(policy: Policy, assignment: str | None = None, owner: str | None = None) -> Subquery:
+    """Columns: id, rank (1 = counts), version (1 = first sent); of one assignment, and of one
+    owner's versions of it, when given."""
+    group = (Submission.assignment, Submission.owner)
     query: Select[tuple[int, int, int]] = select(
         Submission.id,
-        func.row_number().over(partition_by=group, order_by=order).label("rank"),
+        func.row_number().over(partition_by=group, order_by=preference(policy)).label("rank"),
         func.row_number()
         .over(partition_by=group, order_by=(Submission.arrived_at, Submission.id))
         .label("version"),
     )
     if assignment is not None:
         query = query.where(Submission.assignment == assignment)
+    if owner is not None:
+        query = query.where(Submission.owner == owner)
     return query.subquery("ranked")
+
+
+def counting_in_group(policy: Policy, group: Any) -> ColumnElement[int]:
+    """The id of the counting version of ``group``'s (assignment, owner), as a correlated
+    scalar subquery: one seek in ``ix_submission_counting``."""
+    best = aliased(Submission, name="best")
+    return (
+        select(best.id)
+        .where(best.assignment == group.assignment, best.owner == group.owner)
+        .order_by(*preference(policy, best))
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _distinct_on(query: Select[Any], *columns: Any) -> Select[Any]:
+    """PostgreSQL's ``DISTINCT ON (columns)``: SQLAlchemy 2.1's extension, 2.0's ``distinct``."""
+    try:
+        from sqlalchemy.dialects.postgresql import distinct_on
+    except ImportError:  # SQLAlchemy 2.0
+        return query.distinct(*columns)
+    return query.ext(distinct_on(*columns))
+
+
+def counting_ids(policy: Policy, dialect: str, assignment: str | None = None) -> Select[Any]:
+    """The id of every group's counting version (of ``assignment`` when given): the rows of
+    ``ranked`` with rank 1, without numbering the others. For ``IN``.
+
+    PostgreSQL: ``DISTINCT ON`` over the index. SQLite: one seek per group (its window
+    functions cost several times the index walk they ride on).
+    """
+    if dialect == "postgresql":
+        ids = _distinct_on(select(Submission.id), Submission.assignment, Submission.owner)
+        ids = ids.order_by(Submission.assignment, Submission.owner, *preference(policy))
+        if assignment is not None:
+            ids = ids.where(Submission.assignment == assignment)
+        return ids.correlate(None)
+    groups = select(Submission.assignment, Submission.owner).distinct()
+    if assignment is not None:
+        groups = groups.where(Submission.assignment == assignment)
+    group = groups.subquery("grp")
+    return select(counting_in_group(policy, group.c).label("id")).select_from(group).correlate(None)
+
+
+def is_counting(policy: Policy, dialect: str, versions: Any = Submission) -> ColumnElement[bool]:
+    """True for a row of ``versions`` (``Submission`` or an alias) that is its group's counting
+    version, to filter a subset (e.g. graded versions) without ranking every version: on SQLite
+    one seek per row, on PostgreSQL membership in ``counting_ids``."""
+    if dialect == "postgresql":
+        member: ColumnElement[bool] = versions.id.in_(counting_ids(policy, dialect))
+        return member
+    first: ColumnElement[bool] = versions.id == counting_in_group(policy, versions)
+    return first
 
 
 def current_grades() -> Subquery:
