@@ -31,6 +31,7 @@ import io
 import re
 from collections.abc import Iterator
 from datetime import datetime
+from email.feedparser import BytesFeedParser
 from email.generator import BytesGenerator
 from email.message import Message
 from email.parser import BytesParser
@@ -96,6 +97,7 @@ class _Generator(BytesGenerator):
 _POLICY = _RawHeaders()
 _OUTPUT_POLICY = _RawHeaders(linesep="\r\n", max_line_length=0)
 _MAX_DEFECTS = 100
+_FEED_BYTES = 1 << 20
 _MAX_CONTENT_TYPE = 255  # the attachment.content_type column
 _FORWARDS = frozenset({"message/rfc822", "message/global", "message/news"})
 _EXTENSIONS = {
@@ -155,7 +157,7 @@ def _parse(raw: bytes, max_header_bytes: int, max_depth: int) -> ParsedMail:
     msg: Message | None = None
     if error is None:
         try:
-            msg = BytesParser(policy=_POLICY).parsebytes(raw)
+            msg = _parse_bytes(raw)
         except RecursionError:
             error = "MIME nesting too deep for the parser"
     if msg is None:  # only the headers are read, and cheaply: the header block is capped
@@ -167,6 +169,17 @@ def _parse(raw: bytes, max_header_bytes: int, max_depth: int) -> ParsedMail:
     if error is None:
         error = _collect(parsed, max_depth, decoder, attachments)
     return _summarise(parsed, decoder, attachments, error)
+
+
+def _parse_bytes(raw: bytes) -> Message:
+    """``BytesParser.parsebytes`` without its two whole-message copies: it decodes the message
+    into one str and reads that through a ``StringIO``, which holds 4 bytes per character
+    (5x the message size in all). Feeding slices builds the same tree: the parser reads its
+    input in 8 KB pieces anyway."""
+    parser = BytesFeedParser(policy=_POLICY)
+    for start in range(0, len(raw), _FEED_BYTES):
+        parser.feed(raw[start : start + _FEED_BYTES])
+    return parser.close()
 
 
 def _summarise(
