@@ -42,7 +42,7 @@ def _names_of_unlinked(session: Session) -> dict[str, str]:
     rows = session.connection().execute(
         select(Submission.owner, Submission.student).join(latest, Submission.id == latest.c.last_id)
     )
-    return {owner: name for owner, name in rows}
+    return {owner: name for owner, name in rows.all()}
 
 
 def gradebook(
@@ -59,7 +59,7 @@ def gradebook(
         .select_from(grades)
         .join(Submission, Submission.id == grades.c.submission_id)
         .where(is_counting(policy, connection.dialect.name))
-    )
+    ).all()
     points: dict[str, dict[str, float]] = defaultdict(dict)
     extra: dict[str, float] = defaultdict(float)
     for owner, assignment, value, bonus in graded:
@@ -68,12 +68,12 @@ def gradebook(
             extra[owner] += bonus
     exams = {
         owner: value
-        for owner, value in connection.execute(select(ExamResult.owner, ExamResult.points))
+        for owner, value in connection.execute(select(ExamResult.owner, ExamResult.points)).all()
     }
 
     people: dict[str, tuple[str, int | None, str | None, bool | None]] = {}
     roster = select(Student.id, Student.name, Student.group, Student.mipt)
-    for roster_id, roster_name, roster_group, roster_mipt in connection.execute(roster):
+    for roster_id, roster_name, roster_group, roster_mipt in connection.execute(roster).all():
         people[owner_of_student(roster_id)] = (roster_name, roster_id, roster_group, roster_mipt)
     for owner, name in _names_of_unlinked(session).items():
         people.setdefault(owner, (name, None, None, None))
