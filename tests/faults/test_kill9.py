@@ -12,6 +12,7 @@ completion. ``TDL_FAULT_SEED`` replays a run; ``TDL_KILL_RUNS`` changes the numb
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import os
 import random
@@ -127,11 +128,17 @@ class PollRunner:
         started = time.monotonic()
         killed = False
         try:  # the one byte on stdin is the cue to start polling
-            _out, err = process.communicate(b"g", timeout=kill_after or 600)
+            _out, err = process.communicate(b"g", timeout=600 if kill_after is None else kill_after)
         except subprocess.TimeoutExpired:
             process.kill()
             killed = True
             _out, err = process.communicate()
+        finally:
+            # A timeout can fire before communicate() got to close stdin: close it here, or
+            # the pipe is left for the garbage collector (a ResourceWarning).
+            if process.stdin is not None and not process.stdin.closed:
+                with contextlib.suppress(OSError):
+                    process.stdin.close()
         return Run(killed, time.monotonic() - started, process.returncode, err.decode())
 
     def complete(self, note: str) -> Run:
