@@ -91,8 +91,8 @@ def submission_details(
         .order_by(Submission.arrived_at, Submission.id)
     ).all()
     version_rows = [
-        VersionRow(id, arrived_at, late, late_by_seconds, bool(counts), current)
-        for id, arrived_at, late, late_by_seconds, counts, current in siblings
+        VersionRow(id, arrived_at, late, late_by_seconds, bool(counting), current)
+        for id, arrived_at, late, late_by_seconds, counting, current in siblings
     ]
     counts = any(row.id == sub.id and row.counts for row in version_rows)
     roster = session.get(Student, sub.student_id) if sub.student_id else None

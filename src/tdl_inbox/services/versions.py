@@ -5,10 +5,13 @@ admin chose; else the latest on-time version (policy ``latest_on_time``) or simp
 (policy ``latest``). A late resubmission therefore never replaces an on-time one by itself.
 Computed in SQL, so it follows deadline changes without bookkeeping.
 
-Two ways to ask, both following index ``ix_submission_counting`` (each group's versions in
-counting order, ``preference``): ``ranked`` numbers every version with window functions
-(for listings that show every version), ``counting_ids`` and ``counts`` give only the
-counting ones, one index seek per group (for queues and grade books over many groups).
+Index ``ix_submission_counting`` holds each group's versions in counting order
+(``preference``), so the counting version of a group is its first entry. Three ways to ask:
+``ranked`` numbers every version with window functions (for a few groups, e.g. one student's
+versions); ``counting_ids`` lists the counting version of every group (of an assignment), one
+index seek per group; ``is_counting`` tests given rows (e.g. graded ones), one seek per row.
+On SQLite the window functions cost several times the index walk, hence the other two for
+queues, listings and the grade book.
 """
 
 from __future__ import annotations
@@ -95,13 +98,10 @@ def counting_ids(policy: Policy, dialect: str, assignment: str | None = None) ->
     return select(counting_in_group(policy, group.c).label("id")).select_from(group).correlate(None)
 
 
-def is_counting(policy: Policy, dialect: str, versions: Any = Submission) -> ColumnElement[bool]:
+def is_counting(policy: Policy, versions: Any = Submission) -> ColumnElement[bool]:
     """True for a row of ``versions`` (``Submission`` or an alias) that is its group's counting
-    version, to filter a subset (e.g. graded versions) without ranking every version: on SQLite
-    one seek per row, on PostgreSQL membership in ``counting_ids``."""
-    if dialect == "postgresql":
-        member: ColumnElement[bool] = versions.id.in_(counting_ids(policy, dialect))
-        return member
+    version, to filter a subset (e.g. graded versions) without ranking every version: one
+    index seek per row."""
     first: ColumnElement[bool] = versions.id == counting_in_group(policy, versions)
     return first
 
