@@ -13,11 +13,8 @@ from typing import Any
 
 import pytest
 
-from support import PASSWORD_ENV, TEST_DATABASE, TEST_DATABASES, config_text
-from tdl_inbox.adapters.db.engine import make_engine
-from tdl_inbox.adapters.db.migrate import upgrade
-from tdl_inbox.app import App, build_app
-from tdl_inbox.config import load_config
+from support import PASSWORD_ENV, TEST_DATABASE, TEST_DATABASES, config_text, migrated_app
+from tdl_inbox.app import App
 
 pytest_plugins = ["servers.fixtures"]
 
@@ -66,12 +63,7 @@ def make_app(
         text = config_text(server or dovecot, folder, url, extra_mailbox)
         if port is not None:
             text = text.replace(f"port = {(server or dovecot).port}\n", f"port = {port}\n", 1)
-        path.write_text(text, encoding="utf-8")
-        settings = load_config(path)
-        engine = make_engine(settings.database.url)
-        upgrade(engine)
-        engine.dispose()
-        app = build_app(settings)
+        app = migrated_app(path, text)
         apps.append(app)
         return app
 

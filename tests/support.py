@@ -7,8 +7,12 @@ import sys
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from pathlib import Path
 
-from tdl_inbox.app import App, utc_now
+from tdl_inbox.adapters.db.engine import make_engine
+from tdl_inbox.adapters.db.migrate import upgrade
+from tdl_inbox.app import App, build_app, utc_now
+from tdl_inbox.config import load_config
 from tdl_inbox.services.ingest import PollReport, poll_once
 
 PASSWORD_ENV = "TDL_INBOX_TEST_IMAP_PASSWORD"
@@ -103,3 +107,13 @@ def cli(app: App, *args: str) -> list[str]:
 def cli_env(password: str, **extra: str) -> dict[str, str]:
     """The environment for a ``tdl-inbox`` process, with the IMAP password set."""
     return {**os.environ, PASSWORD_ENV: password, **extra}
+
+
+def migrated_app(path: Path, config: str) -> App:
+    """Write ``config`` to ``path``, bring its database to the head revision, build the App."""
+    path.write_text(config, encoding="utf-8")
+    settings = load_config(path)
+    engine = make_engine(settings.database.url)
+    upgrade(engine)
+    engine.dispose()
+    return build_app(settings)

@@ -15,12 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from support import ASSIGNMENTS_2019, submission
-from tdl_inbox.adapters.db.engine import make_engine
-from tdl_inbox.adapters.db.migrate import upgrade
+from support import ASSIGNMENTS_2019, migrated_app, submission
 from tdl_inbox.adapters.db.models import Message, Submission
-from tdl_inbox.app import App, build_app
-from tdl_inbox.config import load_config
+from tdl_inbox.app import App
 from tdl_inbox.services.recording import Incoming, Location, Outcome, record
 
 CONFIG = (
@@ -46,13 +43,7 @@ _uids = itertools.count(1)
 
 
 def make_grading_app(tmp_path: Path, url: str, grading: str = "") -> App:
-    path = tmp_path / "tdl-inbox.toml"
-    path.write_text(CONFIG.format(url=url, grading=grading), encoding="utf-8")
-    settings = load_config(path)
-    engine = make_engine(settings.database.url)
-    upgrade(engine)
-    engine.dispose()
-    return build_app(settings)
+    return migrated_app(tmp_path / "tdl-inbox.toml", CONFIG.format(url=url, grading=grading))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

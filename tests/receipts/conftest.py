@@ -5,11 +5,8 @@ from __future__ import annotations
 import pytest
 
 from servers.smtp import SmtpSink
-from support import PASSWORD_ENV, config_text
-from tdl_inbox.adapters.db.engine import make_engine
-from tdl_inbox.adapters.db.migrate import upgrade
-from tdl_inbox.app import App, build_app
-from tdl_inbox.config import load_config
+from support import PASSWORD_ENV, config_text, migrated_app
+from tdl_inbox.app import App
 
 
 def smtp_section(sink: SmtpSink, language: str = "en", extra: str = "") -> str:
@@ -38,12 +35,7 @@ def receipts_app(tmp_path, dovecot, imap_folder, smtp_sink, database_url, monkey
         section = smtp_section(smtp_sink, language, extra)
         if port is not None:
             section = section.replace(f"port = {smtp_sink.port}", f"port = {port}")
-        path.write_text(text + section, encoding="utf-8")
-        settings = load_config(path)
-        engine = make_engine(settings.database.url)
-        upgrade(engine)
-        engine.dispose()
-        app = build_app(settings)
+        app = migrated_app(path, text + section)
         apps.append(app)
         return app
 
