@@ -1,10 +1,14 @@
 """Content-addressed file store for raw messages and attachments.
 
 A blob lives at ``<dir>/sha256/ab/cd/<hex digest>``. Nothing a sender writes ever becomes part
-of a path. Writes go to a temporary file ``<dir>/tmp/.tmp-*`` (same file system), are fsynced,
-then renamed into place, so a crash never leaves a half-written blob under its final name; the
-temporary files a killed process leaves behind are removed by the next ingester
+of a path. Writes go to a temporary file ``<dir>/tmp/.tmp-*`` (same file system), are made
+durable, then renamed into place, so a crash never leaves a half-written blob under its final
+name; the temporary files a killed process leaves behind are removed by the next ingester
 (:meth:`BlobStore.discard_partial_writes`). Every directory is created owner-only.
+
+Ingest writes a whole batch with ``put(..., durable=False)`` and calls :meth:`BlobStore.sync`
+once before its database transaction commits: one file-system flush for the batch instead of
+two fsyncs per blob.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from tdl_inbox.adapters.fs_sync import fsync_path, make_durable
 from tdl_inbox.errors import StorageError
 
 TMP_PREFIX = ".tmp-"
@@ -40,6 +45,8 @@ def _reason(exc: OSError) -> str:
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._pending: dict[str, str] = {}  # digest -> temporary file, until sync()
+        self._made: set[Path] = set()  # directories known to exist: mkdir costs a syscall
 
     @property
     def tmp_dir(self) -> Path:
@@ -83,38 +90,77 @@ class BlobStore:
     def path_for(self, digest: str) -> Path:
         return self.root / "sha256" / digest[:2] / digest[2:4] / digest
 
-    def put(self, data: bytes) -> str:
-        """Store ``data`` durably and return its SHA-256 hex digest. Idempotent."""
+    def put(self, data: bytes, *, durable: bool = True) -> str:
+        """Store ``data`` and return its SHA-256 hex digest. Idempotent.
+
+        ``durable=False`` only writes a temporary file: the blob gets its name, durably, at the
+        next :meth:`sync` (or is dropped by :meth:`abandon`).
+        """
         digest = hashlib.sha256(data).hexdigest()
+        if digest in self._pending:
+            return digest
         target = self.path_for(digest)
         if target.exists() and target.stat().st_size == len(data):
             return digest
         try:
-            for directory in (
-                self.root,
-                self.root / "sha256",
-                target.parent.parent,
-                target.parent,
-                self.tmp_dir,
-            ):
-                _mkdir_private(directory)
+            self._make_dirs(target.parent)
             fd, tmp_name = tempfile.mkstemp(dir=self.tmp_dir, prefix=TMP_PREFIX)
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp_name, target)
+                    if durable:
+                        handle.flush()
+                        os.fsync(handle.fileno())
+                if durable:
+                    os.replace(tmp_name, target)
+                    fsync_path(target.parent)
+                else:
+                    self._pending[digest] = tmp_name
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp_name)
                 raise
-            _fsync_dir(target.parent)
         except OSError as exc:
+            self._made.clear()
             raise StorageError(
                 f"cannot write to store directory {self.root}: {_reason(exc)}"
             ) from None
         return digest
+
+    def sync(self) -> None:
+        """Give every blob written with ``durable=False`` its name, durably: content on disk
+        first, then the renames, so a blob never appears under its name before its bytes."""
+        pending, self._pending = self._pending, {}
+        if not pending:
+            return
+        try:
+            make_durable(self.root, pending.values())
+            targets = {digest: self.path_for(digest) for digest in pending}
+            for digest, tmp_name in pending.items():
+                os.replace(tmp_name, targets[digest])
+            make_durable(self.root, {target.parent for target in targets.values()})
+        except OSError as exc:
+            self._made.clear()
+            for tmp_name in pending.values():
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp_name)
+            raise StorageError(
+                f"cannot write to store directory {self.root}: {_reason(exc)}"
+            ) from None
+
+    def abandon(self) -> None:
+        """Drop the blobs written with ``durable=False`` since the last :meth:`sync`."""
+        pending, self._pending = self._pending, {}
+        for tmp_name in pending.values():
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+
+    def _make_dirs(self, leaf: Path) -> None:
+        if leaf in self._made:
+            return
+        for directory in (self.root, self.root / "sha256", leaf.parent, leaf, self.tmp_dir):
+            _mkdir_private(directory)
+        self._made.add(leaf)
 
     def read(self, digest: str) -> bytes:
         return self.path_for(digest).read_bytes()
@@ -139,11 +185,3 @@ def _mkdir_private(directory: Path) -> None:
     except FileExistsError:
         if not directory.is_dir():
             raise
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

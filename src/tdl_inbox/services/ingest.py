@@ -16,7 +16,14 @@ from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.errors import TdlInboxError
 from tdl_inbox.services.context import IngestContext
 from tdl_inbox.services.ports import Clock, Mailbox, MailboxFactory
-from tdl_inbox.services.recording import Incoming, Location, Outcome, advance_checkpoint, record
+from tdl_inbox.services.recording import (
+    Incoming,
+    Location,
+    Outcome,
+    advance_checkpoint,
+    record,
+    record_batch,
+)
 from tdl_inbox.services.remap import remap_folder
 
 log = logging.getLogger(__name__)
@@ -128,9 +135,7 @@ def _ingest_new(
         if should_stop():
             report.interrupted = True
             return
-        _ingest_batch(mailbox, sessions, store, ctx, clock, uidvalidity, batch, report, should_stop)
-        if report.interrupted:
-            return
+        _ingest_batch(mailbox, sessions, store, ctx, clock, uidvalidity, batch, report)
     if metas:
         # Mail skipped as older than `since` (or expunged mid-poll) still moves the checkpoint,
         # so it is not listed again on the next poll.
@@ -147,36 +152,37 @@ def _ingest_batch(
     uidvalidity: int,
     batch: list[MessageMeta],
     report: PollReport,
-    should_stop: Callable[[], bool],
 ) -> None:
     small = [m.uid for m in batch if m.size <= ctx.max_message_bytes]
     fetched = {raw.uid: raw for raw in mailbox.fetch_raw(small)} if small else {}
+    incoming: list[Incoming] = []
     for meta in batch:
-        if should_stop():
-            report.interrupted = True
-            return
         location = Location(ctx.folder, uidvalidity, meta.uid)
         raw_message = fetched.pop(meta.uid, None)
         if meta.size > ctx.max_message_bytes:
-            incoming = Incoming(
-                location,
-                mailbox.fetch_header(meta.uid),
-                meta.size,
-                meta.arrived_at,
-                meta.provider_id,
-                oversized=True,
+            incoming.append(
+                Incoming(
+                    location,
+                    mailbox.fetch_header(meta.uid),
+                    meta.size,
+                    meta.arrived_at,
+                    meta.provider_id,
+                    oversized=True,
+                )
             )
         elif raw_message is not None:
-            incoming = Incoming(
-                location, raw_message.raw, meta.size, raw_message.arrived_at, meta.provider_id
+            incoming.append(
+                Incoming(
+                    location, raw_message.raw, meta.size, raw_message.arrived_at, meta.provider_id
+                )
             )
         else:
             log.info("folder %s uid %s vanished before it could be fetched", ctx.folder, meta.uid)
-            continue
-        outcome = record_one(sessions, store, ctx, incoming, clock())
-        report.count(meta.uid, outcome)
-        log.info("folder=%s uid=%s outcome=%s", ctx.folder, meta.uid, outcome.value)
-        del incoming, raw_message
+    del fetched
+    outcomes = record_together(sessions, store, ctx, incoming, clock())
+    for item, outcome in zip(incoming, outcomes, strict=True):
+        report.count(item.location.uid, outcome)
+        log.info("folder=%s uid=%s outcome=%s", ctx.folder, item.location.uid, outcome.value)
 
 
 # Failures that say nothing about the message being recorded: the poll stops and is retried.
@@ -187,6 +193,35 @@ _INFRASTRUCTURE_ERRORS = (
     DisconnectionError,
     MemoryError,
 )
+
+
+def record_together(
+    sessions: sessionmaker[Session],
+    store: BlobStore,
+    ctx: IngestContext,
+    batch: Sequence[Incoming],
+    now: datetime,
+) -> list[Outcome]:
+    """Record a fetched batch in one transaction (one commit, one flush of the store).
+
+    If a message of the batch cannot be recorded for a reason of its own, nothing of the batch
+    is kept and its messages are recorded one by one, so only that message is affected.
+    """
+    try:
+        with sessions.begin() as session:
+            return record_batch(session, store, ctx, batch, now)
+    except BaseException as exc:
+        store.abandon()  # what the failed transaction wrote never gets a name
+        if isinstance(exc, _INFRASTRUCTURE_ERRORS) or not isinstance(exc, Exception):
+            raise
+        if len(batch) > 1:
+            log.warning(
+                "a batch of %d messages could not be recorded together (%s); "
+                "recording them one by one",
+                len(batch),
+                type(exc).__name__,
+            )
+    return [record_one(sessions, store, ctx, incoming, now) for incoming in batch]
 
 
 def record_one(
@@ -209,6 +244,7 @@ def record_one(
     except _INFRASTRUCTURE_ERRORS:
         raise
     except Exception as exc:
+        store.abandon()
         log.exception(
             "folder %s uid %s could not be recorded; keeping it as rejected",
             incoming.location.folder,

@@ -1,17 +1,18 @@
-"""Record one fetched message: files first, then one database transaction.
+"""Record fetched messages: files first, then one database transaction.
 
-The transaction writes the message, its submission or rejection, its attachments and the
-folder checkpoint together, so a process killed at any point records the message exactly once
-after a restart (a blob written before the kill is simply found again by its hash).
+The transaction writes each message, its submission or rejection, its attachments and the
+folder checkpoint together, so a process killed at any point records every message exactly
+once after a restart (a blob written before the kill is simply found again by its hash).
+Ingest records a whole FETCH batch in one transaction; :func:`record` is a batch of one.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import Attachment, FolderState, Message, Rejection, Submission
@@ -19,10 +20,11 @@ from tdl_inbox.adapters.mime import ParsedMail, parse_mail
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.classify import Accepted, Rejected, classify
 from tdl_inbox.domain.lateness import judge
+from tdl_inbox.services.batch_lookups import BatchLookups
 from tdl_inbox.services.context import IngestContext
 from tdl_inbox.services.receipts import queue_receipt
-from tdl_inbox.services.roster import decide_link
-from tdl_inbox.services.verdicts import effective_deadline
+from tdl_inbox.services.roster import Link, link_in
+from tdl_inbox.services.verdicts import extended
 
 
 class Outcome(enum.Enum):
@@ -68,20 +70,13 @@ def advance_checkpoint(session: Session, location: Location, now: datetime) -> N
         state.updated_at = now
 
 
-def _find_duplicate(
-    session: Session, mail: ParsedMail, provider_id: str | None, digest: str
-) -> Message | None:
-    if provider_id is not None:
-        found = session.scalar(select(Message).where(Message.provider_id == provider_id))
-        if found is not None:
-            return found
-    if mail.message_id:
-        return session.scalar(
-            select(Message)
-            .where(Message.message_id == mail.message_id, Message.raw_sha256 == digest)
-            .limit(1)
-        )
-    return None
+@dataclass
+class _Parsed:
+    incoming: Incoming
+    mail: ParsedMail
+    digest: str
+    attachments: list[tuple[str, int]]  # digest and size of each attachment
+    verdict: Accepted | Rejected
 
 
 def _verdict_for(ctx: IngestContext, mail: ParsedMail, incoming: Incoming) -> Accepted | Rejected:
@@ -95,44 +90,105 @@ def _verdict_for(ctx: IngestContext, mail: ParsedMail, incoming: Incoming) -> Ac
     return classify(mail.subject, ctx.assignments, ctx.kind_aliases)
 
 
+def _parse(store: BlobStore, ctx: IngestContext, incoming: Incoming) -> _Parsed:
+    """Parse one message and write its blobs, to be named by ``store.sync()``.
+
+    A message that turns out to be a duplicate has its blobs written too: harmless in a
+    content-addressed store, and the batch need not hold every attachment's bytes meanwhile.
+    """
+    digest = store.put(incoming.raw, durable=False)
+    mail = parse_mail(incoming.raw)
+    attachments = [
+        (store.put(part.data, durable=False), len(part.data)) for part in mail.attachments
+    ]
+    mail = replace(mail, attachments=tuple(replace(part, data=b"") for part in mail.attachments))
+    return _Parsed(incoming, mail, digest, attachments, _verdict_for(ctx, mail, incoming))
+
+
 def record(
     session: Session, store: BlobStore, ctx: IngestContext, incoming: Incoming, now: datetime
 ) -> Outcome:
     """Record ``incoming`` inside ``session``'s open transaction (the caller commits)."""
-    loc = incoming.location
-    existing = session.scalar(
-        select(Message.id).where(
-            Message.folder == loc.folder,
-            Message.uidvalidity == loc.uidvalidity,
-            Message.uid == loc.uid,
-        )
+    return record_batch(session, store, ctx, [incoming], now)[0]
+
+
+def record_batch(
+    session: Session,
+    store: BlobStore,
+    ctx: IngestContext,
+    batch: Sequence[Incoming],
+    now: datetime,
+) -> list[Outcome]:
+    """Record ``batch`` (one folder and UIDVALIDITY, UID order) inside ``session``'s open
+    transaction and make its blobs durable; the caller commits. One outcome per message."""
+    if not batch:
+        return []
+    first = batch[0].location
+    lookups = BatchLookups(session)
+    recorded = lookups.recorded_uids(
+        first.folder, first.uidvalidity, [incoming.location.uid for incoming in batch]
     )
-    if existing is not None:
-        advance_checkpoint(session, loc, now)
-        return Outcome.ALREADY_RECORDED
+    parsed = [
+        _parse(store, ctx, incoming) for incoming in batch if incoming.location.uid not in recorded
+    ]
+    provider_ids = [p.incoming.provider_id or p.mail.provider_id for p in parsed]
+    lookups.load_messages(
+        (value for value in provider_ids if value is not None),
+        (p.mail.message_id for p in parsed if p.mail.message_id is not None),
+    )
+    accepted = [(p, p.verdict) for p in parsed if isinstance(p.verdict, Accepted)]
+    lookups.load_roster(
+        (p.mail.from_address for p, _ in accepted if p.mail.from_address),
+        (verdict.student for _, verdict in accepted),
+    )
+    links = {
+        id(p): link_in(lookups, p.mail.from_address, verdict.student) for p, verdict in accepted
+    }
+    lookups.load_extensions(link.owner for link in links.values())
 
-    digest = store.put(incoming.raw)
-    mail = parse_mail(incoming.raw)
-    provider_id = incoming.provider_id or mail.provider_id
-    if _find_duplicate(session, mail, provider_id, digest) is not None:
-        advance_checkpoint(session, loc, now)
-        return Outcome.DUPLICATE
+    outcomes: dict[int, Outcome] = {}
+    receipts: list[tuple[Message, ParsedMail]] = []
+    for p in parsed:
+        message = _message(lookups, p, now)
+        if message is None:
+            outcomes[p.incoming.location.uid] = Outcome.DUPLICATE
+            continue
+        link = links.get(id(p))
+        if isinstance(p.verdict, Accepted) and link is not None:
+            message.submission = _submission(lookups, p, p.verdict, link)
+            outcomes[p.incoming.location.uid] = Outcome.SUBMISSION
+        else:
+            assert isinstance(p.verdict, Rejected)
+            message.rejection = Rejection(reason=p.verdict.reason)
+            outcomes[p.incoming.location.uid] = Outcome.REJECTED
+        session.add(message)
+        lookups.added(message)
+        receipts.append((message, p.mail))
+    advance_checkpoint(session, max((i.location for i in batch), key=lambda loc: loc.uid), now)
+    if ctx.receipts is not None and receipts:
+        session.flush()
+        for message, mail in receipts:
+            queue_receipt(session, ctx.receipts, message, mail, now)
+    store.sync()
+    return [outcomes.get(i.location.uid, Outcome.ALREADY_RECORDED) for i in batch]
 
-    attachment_digests = [store.put(part.data) for part in mail.attachments]
-    same_id = None
-    if mail.message_id:
-        same_id = session.scalar(
-            select(Message.id).where(Message.message_id == mail.message_id).limit(1)
-        )
+
+def _message(lookups: BatchLookups, p: _Parsed, now: datetime) -> Message | None:
+    """The new message's row, or None if the same message is recorded already."""
+    mail, loc = p.mail, p.incoming.location
+    provider_id = p.incoming.provider_id or mail.provider_id
+    if lookups.is_duplicate(provider_id, mail.message_id, p.digest):
+        return None
+    same_id = lookups.first_with_message_id(mail.message_id) if mail.message_id else None
     message = Message(
         folder=loc.folder,
         uidvalidity=loc.uidvalidity,
         uid=loc.uid,
         provider_id=provider_id,
         message_id=mail.message_id,
-        raw_sha256=digest,
-        size=incoming.size,
-        arrived_at=incoming.arrived_at,
+        raw_sha256=p.digest,
+        size=p.incoming.size,
+        arrived_at=p.incoming.arrived_at,
         sent_at=mail.sent_at,
         subject=mail.subject,
         sender=mail.from_address,
@@ -141,45 +197,36 @@ def record(
         possible_duplicate_of=same_id,
         recorded_at=now,
     )
-    for position, (part, part_digest) in enumerate(
-        zip(mail.attachments, attachment_digests, strict=True)
-    ):
-        message.attachments.append(
-            Attachment(
-                position=position,
-                filename=part.filename,
-                content_type=part.content_type,
-                size=len(part.data),
-                sha256=part_digest,
-            )
+    message.attachments = [
+        Attachment(
+            position=position,
+            filename=part.filename,
+            content_type=part.content_type,
+            size=size,
+            sha256=digest,
         )
-    session.add(message)
+        for position, (part, (digest, size)) in enumerate(
+            zip(mail.attachments, p.attachments, strict=True)
+        )
+    ]
+    return message
 
-    verdict = _verdict_for(ctx, mail, incoming)
-    if isinstance(verdict, Accepted):
-        link = decide_link(session, mail.from_address, verdict.student)
-        deadline = effective_deadline(session, verdict.assignment, link.owner)
-        lateness = judge(incoming.arrived_at, deadline, mail.sent_at)
-        message.submission = Submission(
-            assignment=verdict.assignment.key,
-            student=verdict.student,
-            arrived_at=incoming.arrived_at,
-            deadline=deadline,
-            late=lateness.late,
-            late_by_seconds=lateness.late_by_seconds,
-            delivery_delay_suspected=lateness.delivery_delay_suspected,
-            student_id=link.student_id,
-            owner=link.owner,
-            link_flag=link.flag,
-            link_manual=False,
-            chosen=False,
-        )
-        outcome = Outcome.SUBMISSION
-    else:
-        message.rejection = Rejection(reason=verdict.reason)
-        outcome = Outcome.REJECTED
-    advance_checkpoint(session, loc, now)
-    if ctx.receipts is not None:
-        session.flush()
-        queue_receipt(session, ctx.receipts, message, mail, now)
-    return outcome
+
+def _submission(lookups: BatchLookups, p: _Parsed, verdict: Accepted, link: Link) -> Submission:
+    until = lookups.extension_until(link.owner, verdict.assignment.key)
+    deadline = extended(verdict.assignment, until)
+    lateness = judge(p.incoming.arrived_at, deadline, p.mail.sent_at)
+    return Submission(
+        assignment=verdict.assignment.key,
+        student=verdict.student,
+        arrived_at=p.incoming.arrived_at,
+        deadline=deadline,
+        late=lateness.late,
+        late_by_seconds=lateness.late_by_seconds,
+        delivery_delay_suspected=lateness.delivery_delay_suspected,
+        student_id=link.student_id,
+        owner=link.owner,
+        link_flag=link.flag,
+        link_manual=False,
+        chosen=False,
+    )

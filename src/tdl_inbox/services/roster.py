@@ -12,6 +12,7 @@ import hashlib
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -44,30 +45,58 @@ def owner_of_name(name: str) -> str:
     return f"n:{key}"
 
 
-def decide_link(session: Session, sender: str | None, name: str) -> Link:
-    by_address = None
-    if sender:
-        by_address = session.scalar(
-            select(StudentAddress.student_id).where(StudentAddress.email == sender.lower())
+class RosterView(Protocol):
+    """What deciding a link needs to know about the roster; batch ingest answers from
+    lookups prefetched for a whole batch, everything else from the session."""
+
+    def student_at(self, address: str) -> int | None: ...
+    def students_named(self, key: str) -> list[int]: ...
+    def name_of(self, student_id: int) -> str: ...
+    def has_students(self) -> bool: ...
+
+
+class SessionRoster:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def student_at(self, address: str) -> int | None:
+        return self.session.scalar(
+            select(StudentAddress.student_id).where(StudentAddress.email == address)
         )
-    by_name = list(session.scalars(select(Student.id).where(Student.name_key == name_key(name))))
+
+    def students_named(self, key: str) -> list[int]:
+        return list(self.session.scalars(select(Student.id).where(Student.name_key == key)))
+
+    def name_of(self, student_id: int) -> str:
+        student = self.session.get(Student, student_id)
+        assert student is not None
+        return student.name
+
+    def has_students(self) -> bool:
+        return bool(self.session.scalar(select(func.count()).select_from(Student)))
+
+
+def decide_link(session: Session, sender: str | None, name: str) -> Link:
+    return link_in(SessionRoster(session), sender, name)
+
+
+def link_in(roster: RosterView, sender: str | None, name: str) -> Link:
+    by_address = roster.student_at(sender.lower()) if sender else None
+    by_name = roster.students_named(name_key(name))
     if by_address is not None:
         if by_name and by_address not in by_name:
-            student = session.get(Student, by_address)
-            named = session.get(Student, by_name[0])
-            assert student is not None
-            assert named is not None
             return Link(
                 None,
                 owner_of_name(name),
-                f"sender {sender} is {student.name} but the subject names {named.name}",
+                f"sender {sender} is {roster.name_of(by_address)} "
+                f"but the subject names {roster.name_of(by_name[0])}",
             )
         return Link(by_address, owner_of_student(by_address), None)
     if len(by_name) == 1:
         return Link(by_name[0], owner_of_student(by_name[0]), None)
     if len(by_name) > 1:
         return Link(None, owner_of_name(name), f"{len(by_name)} roster students are named {name}")
-    has_roster = session.scalar(select(func.count()).select_from(Student)) or 0
+    has_roster = roster.has_students()
     flag = f"neither {sender or 'the sender'} nor {name!r} is in the roster" if has_roster else None
     return Link(None, owner_of_name(name), flag)
 

@@ -30,6 +30,11 @@ def effective_deadline(session: Session, assignment: Assignment, owner: str) -> 
             Extension.owner == owner, Extension.assignment == assignment.key
         )
     )
+    return extended(assignment, until)
+
+
+def extended(assignment: Assignment, until: datetime | None) -> datetime:
+    """The deadline that applies given the student's extension (which never shortens it)."""
     return max(assignment.deadline, until) if until is not None else assignment.deadline
 
 

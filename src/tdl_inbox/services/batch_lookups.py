@@ -1,0 +1,150 @@
+"""What recording a batch of messages needs from the database, read in a few queries.
+
+Recording asks, per message: is this UID recorded, is the message a duplicate, which earlier
+message has its Message-ID, who is the sender on the roster, has the student an extension.
+Asked one message at a time that is about ten queries (and as many ORM autoflushes) per
+message; here each question is one ``IN`` query for the whole batch, and what the batch itself
+adds is remembered, so a message later in the same batch sees the ones before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tdl_inbox.adapters.db.models import Extension, Message, Student, StudentAddress
+from tdl_inbox.domain.names import name_key
+
+
+class BatchLookups:
+    """Prefetched answers for one batch, inside the batch's transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._provider_ids: set[str] = set()
+        self._ids_and_digests: set[tuple[str, str]] = set()
+        self._first_id: dict[str, int] = {}
+        self._pending_id: dict[str, Message] = {}  # Message-ID -> unflushed message of the batch
+        self._addresses: dict[str, int] = {}
+        self._names: dict[str, list[int]] = {}
+        self._has_students: bool | None = None
+        self._extensions: dict[tuple[str, str], datetime] = {}
+
+    # -- the UIDs -------------------------------------------------------------------------
+    def recorded_uids(self, folder: str, uidvalidity: int, uids: Collection[int]) -> set[int]:
+        if not uids:
+            return set()
+        return set(
+            self.session.scalars(
+                select(Message.uid).where(
+                    Message.folder == folder,
+                    Message.uidvalidity == uidvalidity,
+                    Message.uid.in_(uids),
+                )
+            )
+        )
+
+    # -- duplicates ----------------------------------------------------------------------
+    def load_messages(self, provider_ids: Iterable[str], message_ids: Iterable[str]) -> None:
+        wanted_providers = set(provider_ids)
+        if wanted_providers:
+            self._provider_ids.update(
+                value
+                for value in self.session.scalars(
+                    select(Message.provider_id).where(Message.provider_id.in_(wanted_providers))
+                )
+                if value is not None
+            )
+        wanted_ids = set(message_ids)
+        if wanted_ids:
+            rows = self.session.execute(
+                select(Message.message_id, Message.raw_sha256, func.min(Message.id))
+                .where(Message.message_id.in_(wanted_ids))
+                .group_by(Message.message_id, Message.raw_sha256)
+            )
+            for message_id, digest, first in rows:
+                if message_id is None:
+                    continue
+                self._ids_and_digests.add((message_id, digest))
+                known = self._first_id.get(message_id)
+                self._first_id[message_id] = first if known is None else min(known, first)
+
+    def is_duplicate(self, provider_id: str | None, message_id: str | None, digest: str) -> bool:
+        if provider_id is not None and provider_id in self._provider_ids:
+            return True
+        return message_id is not None and (message_id, digest) in self._ids_and_digests
+
+    def first_with_message_id(self, message_id: str) -> int | None:
+        found = self._first_id.get(message_id)
+        if found is not None:
+            return found
+        pending = self._pending_id.get(message_id)
+        if pending is None:
+            return None
+        self.session.flush()  # rare: the same Message-ID twice in one batch needs an id
+        self._first_id[message_id] = pending.id
+        return pending.id
+
+    def added(self, message: Message) -> None:
+        if message.provider_id is not None:
+            self._provider_ids.add(message.provider_id)
+        if message.message_id is not None:
+            self._ids_and_digests.add((message.message_id, message.raw_sha256))
+            self._pending_id.setdefault(message.message_id, message)
+
+    # -- the roster (RosterView) ---------------------------------------------------------
+    def load_roster(self, senders: Iterable[str], names: Iterable[str]) -> None:
+        addresses = {sender.lower() for sender in senders}
+        if addresses:
+            self._addresses.update(
+                self.session.execute(
+                    select(StudentAddress.email, StudentAddress.student_id).where(
+                        StudentAddress.email.in_(addresses)
+                    )
+                ).all()
+            )
+        keys = {name_key(name) for name in names}
+        for key in keys:
+            self._names.setdefault(key, [])
+        if keys:
+            for key, student_id in self.session.execute(
+                select(Student.name_key, Student.id)
+                .where(Student.name_key.in_(keys))
+                .order_by(Student.id)
+            ):
+                self._names[key].append(student_id)
+
+    def student_at(self, address: str) -> int | None:
+        return self._addresses.get(address)
+
+    def students_named(self, key: str) -> list[int]:
+        return self._names.get(key, [])
+
+    def name_of(self, student_id: int) -> str:
+        student = self.session.get(Student, student_id)
+        assert student is not None
+        return student.name
+
+    def has_students(self) -> bool:
+        if self._has_students is None:
+            self._has_students = bool(
+                self.session.scalar(select(func.count()).select_from(Student))
+            )
+        return self._has_students
+
+    # -- extensions ----------------------------------------------------------------------
+    def load_extensions(self, owners: Iterable[str]) -> None:
+        wanted = set(owners)
+        if wanted:
+            rows = self.session.execute(
+                select(Extension.owner, Extension.assignment, Extension.until).where(
+                    Extension.owner.in_(wanted)
+                )
+            )
+            self._extensions.update(((owner, key), until) for owner, key, until in rows)
+
+    def extension_until(self, owner: str, assignment: str) -> datetime | None:
+        return self._extensions.get((owner, assignment))
