@@ -87,6 +87,7 @@ class App:
         )
 
     def close(self) -> None:
+        self.store.close()
         self.engine.dispose()
 
 

@@ -8,7 +8,8 @@ name; the temporary files a killed process leaves behind are removed by the next
 
 Ingest writes a whole batch with ``put(..., durable=False)`` and calls :meth:`BlobStore.sync`
 once before its database transaction commits: one file-system flush for the batch instead of
-two fsyncs per blob.
+two fsyncs per blob. Those writes run on two writer threads: creating a file costs 0.1-0.4 ms
+of kernel time on an ordinary ext4 disk, which then overlaps with parsing and fetching.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import errno
 import hashlib
 import os
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from tdl_inbox.adapters.fs_sync import fsync_path, make_durable
@@ -45,8 +47,9 @@ def _reason(exc: OSError) -> str:
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._pending: dict[str, str] = {}  # digest -> temporary file, until sync()
+        self._pending: dict[str, Future[str]] = {}  # digest -> temporary file, until sync()
         self._made: set[Path] = set()  # directories known to exist: mkdir costs a syscall
+        self._writers: ThreadPoolExecutor | None = None
 
     @property
     def tmp_dir(self) -> Path:
@@ -93,8 +96,8 @@ class BlobStore:
     def put(self, data: bytes, *, durable: bool = True) -> str:
         """Store ``data`` and return its SHA-256 hex digest. Idempotent.
 
-        ``durable=False`` only writes a temporary file: the blob gets its name, durably, at the
-        next :meth:`sync` (or is dropped by :meth:`abandon`).
+        ``durable=False`` only starts writing a temporary file: the blob gets its name,
+        durably, at the next :meth:`sync` (or is dropped by :meth:`abandon`).
         """
         digest = hashlib.sha256(data).hexdigest()
         if digest in self._pending:
@@ -102,24 +105,21 @@ class BlobStore:
         target = self.path_for(digest)
         if target.exists() and target.stat().st_size == len(data):
             return digest
+        if not durable:
+            if self._writers is None:
+                self._writers = ThreadPoolExecutor(2, thread_name_prefix="blob-writer")
+            self._pending[digest] = self._writers.submit(self._write_temporary, target, data)
+            return digest
         try:
-            self._make_dirs(target.parent)
-            fd, tmp_name = tempfile.mkstemp(dir=self.tmp_dir, prefix=TMP_PREFIX)
+            tmp_name = self._write_temporary(target, data)
             try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                    if durable:
-                        handle.flush()
-                        os.fsync(handle.fileno())
-                if durable:
-                    os.replace(tmp_name, target)
-                    fsync_path(target.parent)
-                else:
-                    self._pending[digest] = tmp_name
+                fsync_path(tmp_name)
+                os.replace(tmp_name, target)
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp_name)
                 raise
+            fsync_path(target.parent)
         except OSError as exc:
             self._made.clear()
             raise StorageError(
@@ -130,36 +130,82 @@ class BlobStore:
     def sync(self) -> None:
         """Give every blob written with ``durable=False`` its name, durably: content on disk
         first, then the renames, so a blob never appears under its name before its bytes."""
-        pending, self._pending = self._pending, {}
-        if not pending:
+        written = self._collect()
+        if not written:
             return
         try:
-            make_durable(self.root, pending.values())
-            targets = {digest: self.path_for(digest) for digest in pending}
-            for digest, tmp_name in pending.items():
+            make_durable(self.root, written.values())
+            targets = {digest: self.path_for(digest) for digest in written}
+            for digest, tmp_name in written.items():
                 os.replace(tmp_name, targets[digest])
             make_durable(self.root, {target.parent for target in targets.values()})
         except OSError as exc:
-            self._made.clear()
-            for tmp_name in pending.values():
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp_name)
-            raise StorageError(
-                f"cannot write to store directory {self.root}: {_reason(exc)}"
-            ) from None
+            self._fail(written, exc)
 
     def abandon(self) -> None:
         """Drop the blobs written with ``durable=False`` since the last :meth:`sync`."""
+        with contextlib.suppress(StorageError):
+            written = self._collect()
+            for tmp_name in written.values():
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp_name)
+
+    def close(self) -> None:
+        self.abandon()
+        if self._writers is not None:
+            self._writers.shutdown()
+            self._writers = None
+
+    def _collect(self) -> dict[str, str]:
+        """Wait for the pending writes; their temporary files by digest."""
         pending, self._pending = self._pending, {}
-        for tmp_name in pending.values():
+        written: dict[str, str] = {}
+        failure: OSError | None = None
+        for digest, future in pending.items():
+            try:
+                written[digest] = future.result()
+            except OSError as exc:
+                failure = failure or exc
+        if failure is not None:
+            self._fail(written, failure)
+        return written
+
+    def _fail(self, written: dict[str, str], exc: OSError) -> None:
+        self._made.clear()
+        for tmp_name in written.values():
             with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
+        raise StorageError(f"cannot write to store directory {self.root}: {_reason(exc)}") from None
+
+    def _write_temporary(self, target: Path, data: bytes) -> str:
+        self._make_dirs(target.parent)
+        try:
+            fd, tmp_name = tempfile.mkstemp(dir=self.tmp_dir, prefix=TMP_PREFIX)
+        except FileNotFoundError:  # tmp/ removed since ensure()
+            _mkdir_private(self.tmp_dir)
+            fd, tmp_name = tempfile.mkstemp(dir=self.tmp_dir, prefix=TMP_PREFIX)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+            raise
+        return tmp_name
 
     def _make_dirs(self, leaf: Path) -> None:
+        """Create ``leaf`` (``sha256/ab/cd``) and what is missing above it, owner-only. A new
+        leaf usually costs one ``mkdir``: the levels above are created once."""
         if leaf in self._made:
             return
-        for directory in (self.root, self.root / "sha256", leaf.parent, leaf, self.tmp_dir):
-            _mkdir_private(directory)
+        try:
+            os.mkdir(leaf, 0o700)
+        except FileExistsError:
+            if not leaf.is_dir():
+                raise
+        except FileNotFoundError:
+            for directory in (self.root, self.root / "sha256", leaf.parent, leaf, self.tmp_dir):
+                _mkdir_private(directory)
         self._made.add(leaf)
 
     def read(self, digest: str) -> bytes:
