@@ -9,7 +9,7 @@ adds is remembered, so a message later in the same batch sees the ones before it
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -27,7 +27,7 @@ class BatchLookups:
         self._provider_ids: set[str] = set()
         self._ids_and_digests: set[tuple[str, str]] = set()
         self._first_id: dict[str, int] = {}
-        self._pending_id: dict[str, Message] = {}  # Message-ID -> unflushed message of the batch
+        self._pending_id: dict[str, int] = {}  # Message-ID -> index of a message of the batch
         self._addresses: dict[str, int] = {}
         self._names: dict[str, list[int]] = {}
         self._has_students: bool | None = None
@@ -77,23 +77,27 @@ class BatchLookups:
             return True
         return message_id is not None and (message_id, digest) in self._ids_and_digests
 
-    def first_with_message_id(self, message_id: str) -> int | None:
+    def first_with_message_id(self, message_id: str, id_of: Callable[[int], int]) -> int | None:
+        """The first recorded message with ``message_id``; ``id_of`` gives the database id of
+        a message added earlier in this batch (by its index)."""
         found = self._first_id.get(message_id)
         if found is not None:
             return found
-        pending = self._pending_id.get(message_id)
-        if pending is None:
+        index = self._pending_id.get(message_id)
+        if index is None:
             return None
-        self.session.flush()  # rare: the same Message-ID twice in one batch needs an id
-        self._first_id[message_id] = pending.id
-        return pending.id
+        found = self._first_id[message_id] = id_of(index)
+        return found
 
-    def added(self, message: Message) -> None:
-        if message.provider_id is not None:
-            self._provider_ids.add(message.provider_id)
-        if message.message_id is not None:
-            self._ids_and_digests.add((message.message_id, message.raw_sha256))
-            self._pending_id.setdefault(message.message_id, message)
+    def added(
+        self, index: int, provider_id: str | None, message_id: str | None, digest: str
+    ) -> None:
+        """Remember a message this batch adds, so later ones in the batch see it."""
+        if provider_id is not None:
+            self._provider_ids.add(provider_id)
+        if message_id is not None:
+            self._ids_and_digests.add((message_id, digest))
+            self._pending_id.setdefault(message_id, index)
 
     # -- the roster (RosterView) ---------------------------------------------------------
     def load_roster(self, senders: Iterable[str], names: Iterable[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -131,11 +132,32 @@ def _ingest_new(
             report.before_since += 1
             continue
         wanted.append(meta)
-    for batch in _batches(wanted, ctx):
-        if should_stop():
-            report.interrupted = True
-            return
-        _ingest_batch(mailbox, sessions, store, ctx, clock, uidvalidity, batch, report)
+    batches = list(_batches(wanted, ctx))
+    # The next batch is fetched while this one is recorded: reading and decrypting the
+    # socket releases the GIL. One thread at a time uses the connection: a fetch is always
+    # finished (``result()``, or the executor's shutdown) before the next starts or the
+    # mailbox closes.
+    with ThreadPoolExecutor(1, thread_name_prefix="imap-fetch") as fetcher:
+        upcoming = (
+            fetcher.submit(_fetch_batch, mailbox, ctx, uidvalidity, batches[0]) if batches else None
+        )
+        for index in range(len(batches)):
+            if should_stop():
+                report.interrupted = True
+                return
+            assert upcoming is not None
+            incoming = upcoming.result()
+            if index + 1 < len(batches):
+                upcoming = fetcher.submit(
+                    _fetch_batch, mailbox, ctx, uidvalidity, batches[index + 1]
+                )
+            outcomes = record_together(sessions, store, ctx, incoming, clock())
+            for item, outcome in zip(incoming, outcomes, strict=True):
+                report.count(item.location.uid, outcome)
+                log.info(
+                    "folder=%s uid=%s outcome=%s", ctx.folder, item.location.uid, outcome.value
+                )
+            del incoming
     if metas:
         # Mail skipped as older than `since` (or expunged mid-poll) still moves the checkpoint,
         # so it is not listed again on the next poll.
@@ -143,16 +165,10 @@ def _ingest_new(
             advance_checkpoint(session, Location(ctx.folder, uidvalidity, metas[-1].uid), clock())
 
 
-def _ingest_batch(
-    mailbox: Mailbox,
-    sessions: sessionmaker[Session],
-    store: BlobStore,
-    ctx: IngestContext,
-    clock: Clock,
-    uidvalidity: int,
-    batch: list[MessageMeta],
-    report: PollReport,
-) -> None:
+def _fetch_batch(
+    mailbox: Mailbox, ctx: IngestContext, uidvalidity: int, batch: list[MessageMeta]
+) -> list[Incoming]:
+    """The batch's messages as fetched (oversized ones by their header alone), UID order."""
     small = [m.uid for m in batch if m.size <= ctx.max_message_bytes]
     fetched = {raw.uid: raw for raw in mailbox.fetch_raw(small)} if small else {}
     incoming: list[Incoming] = []
@@ -160,14 +176,10 @@ def _ingest_batch(
         location = Location(ctx.folder, uidvalidity, meta.uid)
         raw_message = fetched.pop(meta.uid, None)
         if meta.size > ctx.max_message_bytes:
+            header = mailbox.fetch_header(meta.uid)
             incoming.append(
                 Incoming(
-                    location,
-                    mailbox.fetch_header(meta.uid),
-                    meta.size,
-                    meta.arrived_at,
-                    meta.provider_id,
-                    oversized=True,
+                    location, header, meta.size, meta.arrived_at, meta.provider_id, oversized=True
                 )
             )
         elif raw_message is not None:
@@ -178,11 +190,7 @@ def _ingest_batch(
             )
         else:
             log.info("folder %s uid %s vanished before it could be fetched", ctx.folder, meta.uid)
-    del fetched
-    outcomes = record_together(sessions, store, ctx, incoming, clock())
-    for item, outcome in zip(incoming, outcomes, strict=True):
-        report.count(item.location.uid, outcome)
-        log.info("folder=%s uid=%s outcome=%s", ctx.folder, item.location.uid, outcome.value)
+    return incoming
 
 
 # Failures that say nothing about the message being recorded: the poll stops and is retried.

@@ -13,16 +13,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
-from tdl_inbox.adapters.db.models import Attachment, FolderState, Message, Rejection, Submission
+from tdl_inbox.adapters.db.models import FolderState, Message
 from tdl_inbox.adapters.mime import ParsedMail, parse_mail
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.classify import Accepted, Rejected, classify
 from tdl_inbox.domain.lateness import judge
 from tdl_inbox.services.batch_lookups import BatchLookups
+from tdl_inbox.services.batch_rows import BatchRows, Row
 from tdl_inbox.services.context import IngestContext
-from tdl_inbox.services.receipts import queue_receipt
+from tdl_inbox.services.receipts import ReceiptPolicy, queue_receipt
 from tdl_inbox.services.roster import Link, link_in
 from tdl_inbox.services.verdicts import extended
 
@@ -146,87 +148,116 @@ def record_batch(
     }
     lookups.load_extensions(link.owner for link in links.values())
 
+    rows = BatchRows(session)
     outcomes: dict[int, Outcome] = {}
-    receipts: list[tuple[Message, ParsedMail]] = []
+    added: list[tuple[int, ParsedMail]] = []  # (index in rows, mail) of each new message
     for p in parsed:
-        message = _message(lookups, p, now)
-        if message is None:
-            outcomes[p.incoming.location.uid] = Outcome.DUPLICATE
+        uid = p.incoming.location.uid
+        provider_id = p.incoming.provider_id or p.mail.provider_id
+        if lookups.is_duplicate(provider_id, p.mail.message_id, p.digest):
+            outcomes[uid] = Outcome.DUPLICATE
             continue
+        same_id = (
+            lookups.first_with_message_id(p.mail.message_id, rows.id_of)
+            if p.mail.message_id
+            else None
+        )
+        message = _message_row(p, provider_id, same_id, now)
+        attachments = _attachment_rows(p)
         link = links.get(id(p))
         if isinstance(p.verdict, Accepted) and link is not None:
-            message.submission = _submission(lookups, p, p.verdict, link)
-            outcomes[p.incoming.location.uid] = Outcome.SUBMISSION
+            index = rows.add(
+                message,
+                submission=_submission_row(lookups, p, p.verdict, link),
+                attachments=attachments,
+            )
+            outcomes[uid] = Outcome.SUBMISSION
         else:
             assert isinstance(p.verdict, Rejected)
-            message.rejection = Rejection(reason=p.verdict.reason)
-            outcomes[p.incoming.location.uid] = Outcome.REJECTED
-        session.add(message)
-        lookups.added(message)
-        receipts.append((message, p.mail))
+            index = rows.add(
+                message, rejection={"reason": p.verdict.reason}, attachments=attachments
+            )
+            outcomes[uid] = Outcome.REJECTED
+        lookups.added(index, provider_id, p.mail.message_id, p.digest)
+        added.append((index, p.mail))
+    rows.flush()
     advance_checkpoint(session, max((i.location for i in batch), key=lambda loc: loc.uid), now)
-    if ctx.receipts is not None and receipts:
-        session.flush()
-        for message, mail in receipts:
-            queue_receipt(session, ctx.receipts, message, mail, now)
+    if ctx.receipts is not None and added:
+        _queue_receipts(session, ctx.receipts, [(rows.id_of(i), mail) for i, mail in added], now)
     store.sync()
     return [outcomes.get(i.location.uid, Outcome.ALREADY_RECORDED) for i in batch]
 
 
-def _message(lookups: BatchLookups, p: _Parsed, now: datetime) -> Message | None:
-    """The new message's row, or None if the same message is recorded already."""
-    mail, loc = p.mail, p.incoming.location
-    provider_id = p.incoming.provider_id or mail.provider_id
-    if lookups.is_duplicate(provider_id, mail.message_id, p.digest):
-        return None
-    same_id = lookups.first_with_message_id(mail.message_id) if mail.message_id else None
-    message = Message(
-        folder=loc.folder,
-        uidvalidity=loc.uidvalidity,
-        uid=loc.uid,
-        provider_id=provider_id,
-        message_id=mail.message_id,
-        raw_sha256=p.digest,
-        size=p.incoming.size,
-        arrived_at=p.incoming.arrived_at,
-        sent_at=mail.sent_at,
-        subject=mail.subject,
-        sender=mail.from_address,
-        sender_name=mail.from_name,
-        defects="; ".join(mail.defects) or None,
-        possible_duplicate_of=same_id,
-        recorded_at=now,
-    )
-    message.attachments = [
-        Attachment(
-            position=position,
-            filename=part.filename,
-            content_type=part.content_type,
-            size=size,
-            sha256=digest,
+def _queue_receipts(
+    session: Session, policy: ReceiptPolicy, added: list[tuple[int, ParsedMail]], now: datetime
+) -> None:
+    messages = {
+        message.id: message
+        for message in session.scalars(
+            select(Message)
+            .where(Message.id.in_([message_id for message_id, _ in added]))
+            .options(
+                selectinload(Message.submission),
+                selectinload(Message.rejection),
+                selectinload(Message.attachments),
+            )
         )
+    }
+    for message_id, mail in added:  # in UID order: the per-sender cap counts earlier ones
+        queue_receipt(session, policy, messages[message_id], mail, now)
+
+
+def _message_row(p: _Parsed, provider_id: str | None, same_id: int | None, now: datetime) -> Row:
+    mail, loc = p.mail, p.incoming.location
+    return {
+        "folder": loc.folder,
+        "uidvalidity": loc.uidvalidity,
+        "uid": loc.uid,
+        "provider_id": provider_id,
+        "message_id": mail.message_id,
+        "raw_sha256": p.digest,
+        "size": p.incoming.size,
+        "arrived_at": p.incoming.arrived_at,
+        "sent_at": mail.sent_at,
+        "subject": mail.subject,
+        "sender": mail.from_address,
+        "sender_name": mail.from_name,
+        "defects": "; ".join(mail.defects) or None,
+        "possible_duplicate_of": same_id,
+        "recorded_at": now,
+    }
+
+
+def _attachment_rows(p: _Parsed) -> list[Row]:
+    return [
+        {
+            "position": position,
+            "filename": part.filename,
+            "content_type": part.content_type,
+            "size": size,
+            "sha256": digest,
+        }
         for position, (part, (digest, size)) in enumerate(
-            zip(mail.attachments, p.attachments, strict=True)
+            zip(p.mail.attachments, p.attachments, strict=True)
         )
     ]
-    return message
 
 
-def _submission(lookups: BatchLookups, p: _Parsed, verdict: Accepted, link: Link) -> Submission:
+def _submission_row(lookups: BatchLookups, p: _Parsed, verdict: Accepted, link: Link) -> Row:
     until = lookups.extension_until(link.owner, verdict.assignment.key)
     deadline = extended(verdict.assignment, until)
     lateness = judge(p.incoming.arrived_at, deadline, p.mail.sent_at)
-    return Submission(
-        assignment=verdict.assignment.key,
-        student=verdict.student,
-        arrived_at=p.incoming.arrived_at,
-        deadline=deadline,
-        late=lateness.late,
-        late_by_seconds=lateness.late_by_seconds,
-        delivery_delay_suspected=lateness.delivery_delay_suspected,
-        student_id=link.student_id,
-        owner=link.owner,
-        link_flag=link.flag,
-        link_manual=False,
-        chosen=False,
-    )
+    return {
+        "assignment": verdict.assignment.key,
+        "student": verdict.student,
+        "arrived_at": p.incoming.arrived_at,
+        "deadline": deadline,
+        "late": lateness.late,
+        "late_by_seconds": lateness.late_by_seconds,
+        "delivery_delay_suspected": lateness.delivery_delay_suspected,
+        "student_id": link.student_id,
+        "owner": link.owner,
+        "link_flag": link.flag,
+        "link_manual": False,
+        "chosen": False,
+    }
