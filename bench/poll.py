@@ -4,7 +4,9 @@ At each size: the database holds as many recorded messages (bulk-inserted, check
 newest UID), then the median of ``runs`` polls with nothing new, and of ``runs`` polls that
 each find one message just delivered (written to ``new/`` before the timed poll). The
 reference is a minimal client doing the same IMAP round trips (connect, STARTTLS, login,
-EXAMINE, ``UID SEARCH UID n:*``, logout) with nothing else: what the server and TLS cost.
+EXAMINE, ``UID SEARCH UID n:*``, logout; after a delivery also the two FETCHes of the new
+message) with nothing else: what the server and TLS cost. Growth of the one-new poll is judged
+on what tdl-inbox adds to that reference, since the server's own cost grows with the folder.
 """
 
 from __future__ import annotations
@@ -64,7 +66,9 @@ def run(
     factory = MessageFactory(seed=7)
     rows: list[Row] = []
     held = 0
-    flat: dict[str, list[float]] = {"empty": [], "one new": []}
+    # "one new" is judged by what tdl-inbox adds to the minimal client: after a delivery,
+    # Dovecot rescans the Maildir's cur/ (100k files) on SELECT, for any client.
+    flat: dict[str, list[float]] = {"empty": [], "one new, over the minimal client": []}
     for size in sorted(sizes):
         start = time.perf_counter()
         fill_folder(server, FOLDER, factory.many(size - held, message_size))
@@ -120,7 +124,9 @@ def run(
         app.close()
         section = f"poll, {size:,} messages in the mailbox"
         flat["empty"].append(median(empty))
-        flat["one new"].append(median(one_new))
+        flat["one new, over the minimal client"].append(
+            max(0.0, median(one_new) - median(reference_new))
+        )
         rows += [
             Row(
                 section,
@@ -138,16 +144,21 @@ def run(
                 "poll, one new message",
                 round(median(one_new), 1),
                 "ms",
-                f"{message_size / 1e3:.0f} KB message",
+                f"{message_size / 1e3:.0f} KB message; minimal client fetching it: "
+                f"{median(reference_new):.1f} ms",
                 "flat",
                 None,
                 samples=[round(s, 2) for s in one_new],
-                extra={"mailbox": size},
+                extra={
+                    "mailbox": size,
+                    "reference_ms": [round(s, 2) for s in reference_new],
+                    "over_reference_ms": round(median(one_new) - median(reference_new), 1),
+                },
             ),
         ]
         log(
             f"  empty {median(empty):.1f} ms (minimal client {median(reference):.1f} ms), "
-            f"one new {median(one_new):.1f} ms"
+            f"one new {median(one_new):.1f} ms (minimal client {median(reference_new):.1f} ms)"
         )
     if len(sizes) > 1:
         for kind, values in flat.items():
