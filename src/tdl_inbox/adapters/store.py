@@ -103,7 +103,7 @@ class BlobStore:
         if digest in self._pending:
             return digest
         target = self.path_for(digest)
-        if target.exists() and target.stat().st_size == len(data):
+        if _size_of(target) == len(data):
             return digest
         if not durable:
             if self._writers is None:
@@ -221,6 +221,14 @@ class BlobStore:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 hasher.update(chunk)
         return hasher.hexdigest() == digest
+
+
+def _size_of(path: Path) -> int | None:
+    """The file's size, or None if there is no file (one ``stat``, not two)."""
+    try:
+        return os.stat(path).st_size
+    except (FileNotFoundError, NotADirectoryError):
+        return None
 
 
 def _mkdir_private(directory: Path) -> None:
