@@ -139,7 +139,7 @@ class Daemon:
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info(
-            "received %s: finishing the current message, then exiting", signal.Signals(signum).name
+            "received %s: finishing the current batch, then exiting", signal.Signals(signum).name
         )
         self.stop.set()
 
