@@ -47,7 +47,8 @@ def _reason(exc: OSError) -> str:
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._pending: dict[str, Future[str]] = {}  # digest -> temporary file, until sync()
+        # digest -> (temporary file, final name) being written, until sync()
+        self._pending: dict[str, Future[tuple[str, str]]] = {}
         self._made: set[Path] = set()  # directories known to exist: mkdir costs a syscall
         self._writers: ThreadPoolExecutor | None = None
 
@@ -111,7 +112,7 @@ class BlobStore:
             self._pending[digest] = self._writers.submit(self._write_temporary, target, data)
             return digest
         try:
-            tmp_name = self._write_temporary(target, data)
+            tmp_name, _ = self._write_temporary(target, data)
             try:
                 fsync_path(tmp_name)
                 os.replace(tmp_name, target)
@@ -134,19 +135,18 @@ class BlobStore:
         if not written:
             return
         try:
-            make_durable(self.root, written.values())
-            targets = {digest: self.path_for(digest) for digest in written}
-            for digest, tmp_name in written.items():
-                os.replace(tmp_name, targets[digest])
-            make_durable(self.root, {target.parent for target in targets.values()})
+            # Generators: without syncfs, make_durable walks them to fsync one by one.
+            make_durable(self.root, (tmp_name for tmp_name, _ in written))
+            for tmp_name, target in written:
+                os.replace(tmp_name, target)
+            make_durable(self.root, {os.path.dirname(target) for _, target in written})
         except OSError as exc:
             self._fail(written, exc)
 
     def abandon(self) -> None:
         """Drop the blobs written with ``durable=False`` since the last :meth:`sync`."""
         with contextlib.suppress(StorageError):
-            written = self._collect()
-            for tmp_name in written.values():
+            for tmp_name, _ in self._collect():
                 with contextlib.suppress(OSError):
                     os.unlink(tmp_name)
 
@@ -156,28 +156,28 @@ class BlobStore:
             self._writers.shutdown()
             self._writers = None
 
-    def _collect(self) -> dict[str, str]:
-        """Wait for the pending writes; their temporary files by digest."""
+    def _collect(self) -> list[tuple[str, str]]:
+        """Wait for the pending writes: (temporary file, final name) of each."""
         pending, self._pending = self._pending, {}
-        written: dict[str, str] = {}
+        written: list[tuple[str, str]] = []
         failure: OSError | None = None
-        for digest, future in pending.items():
+        for future in pending.values():
             try:
-                written[digest] = future.result()
+                written.append(future.result())
             except OSError as exc:
                 failure = failure or exc
         if failure is not None:
             self._fail(written, failure)
         return written
 
-    def _fail(self, written: dict[str, str], exc: OSError) -> None:
+    def _fail(self, written: list[tuple[str, str]], exc: OSError) -> None:
         self._made.clear()
-        for tmp_name in written.values():
+        for tmp_name, _ in written:
             with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
         raise StorageError(f"cannot write to store directory {self.root}: {_reason(exc)}") from None
 
-    def _write_temporary(self, target: Path, data: bytes) -> str:
+    def _write_temporary(self, target: Path, data: bytes) -> tuple[str, str]:
         self._make_dirs(target.parent)
         try:
             fd, tmp_name = tempfile.mkstemp(dir=self.tmp_dir, prefix=TMP_PREFIX)
@@ -191,7 +191,7 @@ class BlobStore:
             with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
             raise
-        return tmp_name
+        return tmp_name, str(target)
 
     def _make_dirs(self, leaf: Path) -> None:
         """Create ``leaf`` (``sha256/ab/cd``) and what is missing above it, owner-only. A new
