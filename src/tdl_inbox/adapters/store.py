@@ -8,7 +8,7 @@ name; the temporary files a killed process leaves behind are removed by the next
 
 Ingest writes a whole batch with ``put(..., durable=False)`` and calls :meth:`BlobStore.sync`
 once before its database transaction commits: one file-system flush for the batch instead of
-two fsyncs per blob. Those writes run on two writer threads: creating a file costs 0.1-0.4 ms
+two fsyncs per blob. Those writes run on a writer thread: creating a file costs 0.1-0.4 ms
 of kernel time on an ordinary ext4 disk, which then overlaps with parsing and fetching.
 """
 
@@ -108,7 +108,7 @@ class BlobStore:
             return digest
         if not durable:
             if self._writers is None:
-                self._writers = ThreadPoolExecutor(2, thread_name_prefix="blob-writer")
+                self._writers = ThreadPoolExecutor(1, thread_name_prefix="blob-writer")
             self._pending[digest] = self._writers.submit(self._write_temporary, target, data)
             return digest
         try:
