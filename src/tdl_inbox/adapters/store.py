@@ -17,8 +17,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import itertools
 import os
-import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -51,6 +51,7 @@ class BlobStore:
         self._pending: dict[str, Future[tuple[str, str]]] = {}
         self._made: set[Path] = set()  # directories known to exist: mkdir costs a syscall
         self._writers: ThreadPoolExecutor | None = None
+        self._names = itertools.count()
 
     @property
     def tmp_dir(self) -> Path:
@@ -179,19 +180,34 @@ class BlobStore:
 
     def _write_temporary(self, target: Path, data: bytes) -> tuple[str, str]:
         self._make_dirs(target.parent)
+        fd, tmp_name = self._create_temporary(target.name)
         try:
-            fd, tmp_name = tempfile.mkstemp(dir=self.tmp_dir, prefix=TMP_PREFIX)
-        except FileNotFoundError:  # tmp/ removed since ensure()
-            _mkdir_private(self.tmp_dir)
-            fd, tmp_name = tempfile.mkstemp(dir=self.tmp_dir, prefix=TMP_PREFIX)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+            with memoryview(data) as view:
+                written = 0
+                while written < len(view):
+                    written += os.write(fd, view[written:])
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
             raise
+        finally:
+            os.close(fd)
         return tmp_name, str(target)
+
+    def _create_temporary(self, digest: str) -> tuple[int, str]:
+        """A new owner-only file in tmp/. Named by process, counter and digest rather than
+        by ``tempfile`` (whose Python-level name drawing holds the GIL the parser needs);
+        ``O_EXCL`` still guarantees the file is ours."""
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+        for _attempt in range(100):
+            name = f"{self.tmp_dir}/{TMP_PREFIX}{os.getpid()}-{next(self._names)}-{digest[:16]}"
+            try:
+                return os.open(name, flags, 0o600), name
+            except FileExistsError:  # left by an earlier process with the same pid
+                continue
+            except FileNotFoundError:  # tmp/ removed since ensure()
+                _mkdir_private(self.tmp_dir)
+        raise FileExistsError(errno.EEXIST, "no free temporary file name", str(self.tmp_dir))
 
     def _make_dirs(self, leaf: Path) -> None:
         """Create ``leaf`` (``sha256/ab/cd``) and what is missing above it, owner-only. A new
