@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.services.received import (
     Hop,
+    header_block,
     hops_from_headers,
     parse_received,
     raw_paths,
@@ -88,3 +93,10 @@ def test_reading_the_store(tmp_path):
     assert found is not None
     assert [(h.from_, h.by) for h in found] == [("a", "b")]
     assert absent is None
+
+
+@settings(max_examples=500)
+@given(data=st.lists(st.sampled_from([b"\r", b"\n", b"a", b":", b" "]), max_size=40).map(b"".join))
+def test_the_header_block_ends_after_the_first_blank_line(data):
+    end = re.search(rb"\r?\n\r?\n", data)
+    assert header_block(data) == (data[: end.end()] if end else data)

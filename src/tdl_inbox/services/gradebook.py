@@ -62,7 +62,7 @@ def gradebook(
         .select_from(grades)
         .join(Submission, Submission.id == grades.c.submission_id)
         .where(is_counting(policy))
-    ).all()
+    )
     points: dict[str, dict[str, float]] = defaultdict(dict)
     extra: dict[str, float] = defaultdict(float)
     for owner, assignment, value, bonus in graded:
@@ -85,23 +85,30 @@ def gradebook(
 
     possible = sum(a.max_points for a in assignments.values())
     keys = sorted(assignments, key=lambda key: (assignments[key].deadline, key))
+    # every configured assignment in deadline order, 0 until graded (the formula sums them in
+    # this order); copying a ready dict is several times cheaper than a comprehension
+    ungraded = dict.fromkeys(keys, 0.0)
+    nothing: dict[str, float] = {}
     rows = []
     for owner, (name, student_id, group, mipt) in people.items():
-        mine = {key: points[owner].get(key, 0.0) for key in keys}
-        result = final_grade(mine, extra[owner], possible, exams.get(owner), k)
+        mine = ungraded.copy()
+        mine.update(points.get(owner, nothing))
+        bonus = extra.get(owner, 0.0)
+        exam = exams.get(owner)
+        result = final_grade(mine, bonus, possible, exam, k)
         rows.append(
             GradeRow(
-                student=name,
-                student_id=student_id,
-                group=group,
-                mipt=mipt,
-                points=mine,
-                extra=extra[owner],
-                exam=exams.get(owner),
-                p_hw=result.p_hw,
-                p_exam=result.p_exam,
-                grade=result.grade,
-                grade_rounded=result.rounded,
+                name,
+                student_id,
+                group,
+                mipt,
+                mine,
+                bonus,
+                exam,
+                result.p_hw,
+                result.p_exam,
+                result.grade,
+                result.rounded,
             )
         )
     return sorted(rows, key=lambda row: (row.student.casefold(), row.student_id or 0))

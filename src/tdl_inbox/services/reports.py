@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from operator import attrgetter
 
 from sqlalchemy import case, distinct, exists, func, select
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ from tdl_inbox.adapters.db.models import Extension, Grade, Message, Student, Sub
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.assignments import Assignment
 from tdl_inbox.domain.lateness import cutoff
-from tdl_inbox.services.received import Hop, received_hops
+from tdl_inbox.services.received import Hop, hops_reader
 from tdl_inbox.services.roster import owner_of_student
 from tdl_inbox.services.verdicts import refresh_verdicts
 from tdl_inbox.services.versions import Policy, ranked
@@ -120,16 +120,53 @@ def late_report(
         .join(Message, Message.id == Submission.message_pk)
         .outerjoin(Student, Student.id == Submission.student_id)
         .where(Submission.late.is_(True))
+        # By id: SQLite's walk of ``ix_submission_late`` gives it without sorting. ORDER BY
+        # arrival would make it walk the arrival index over every submission instead, reading
+        # rows from all over the table; the late rows alone are put in arrival order below.
+        .order_by(Submission.id)
     )
     if assignment is not None:
         query = query.where(Submission.assignment == assignment)
+    session.flush()  # the refreshed verdicts, for the plain query below
+    hops = hops_reader(store)
+    found = [
+        LateRow(
+            id,
+            key,
+            student,
+            student_id,
+            sender,
+            subject,
+            arrived_at,
+            deadline,
+            late_by_seconds,
+            sent_at,
+            delay_suspected,
+            raw_sha256,
+            hops(raw_sha256),
+        )
+        for (
+            id,
+            key,
+            student,
+            student_id,
+            sender,
+            subject,
+            arrived_at,
+            deadline,
+            late_by_seconds,
+            sent_at,
+            delay_suspected,
+            raw_sha256,
+        ) in session.connection().execute(query)
+    ]
+    found.sort(key=attrgetter("arrived_at"))  # stable: versions that arrived together stay by id
+    by_assignment: dict[str, list[LateRow]] = {}
+    for row in found:
+        by_assignment.setdefault(row.assignment, []).append(row)
     order = _order(assignments)
-    found: list[tuple[Any, ...]] = [tuple(row) for row in session.execute(query)]
-    # sorted here: ORDER BY arrived_at would walk the arrival index over every submission
-    found.sort(key=lambda r: (*order.get(r[1], (_UNKNOWN, r[1])), r[6], r[0]))
-    hops = received_hops(store, [row[-1] for row in found])
-    # the selected columns are LateRow's fields in order, then its Received: hops
-    return [LateRow(*row, *[received]) for row, received in zip(found, hops, strict=True)]
+    keys = sorted(by_assignment, key=lambda key: order.get(key, (_UNKNOWN, key)))
+    return [row for key in keys for row in by_assignment[key]]
 
 
 def has_roster(session: Session) -> bool:
