@@ -10,6 +10,7 @@ reference time / ingest time (> 1 means ingest is faster).
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import subprocess
 import time
@@ -19,6 +20,30 @@ from pathlib import Path
 from bench.common import Row, build, median, poll, write_config
 from bench.mail import MessageFactory
 from bench.servers import Dovecot, create_folder, fill_folder, open_client, warm
+
+
+@dataclass(frozen=True)
+class Cpu:
+    user: float
+    system: float
+
+    def __sub__(self, other: Cpu) -> Cpu:
+        return Cpu(self.user - other.user, self.system - other.system)
+
+    def per_message_ms(self, count: int) -> str:
+        return (
+            f"CPU {self.user / count * 1000:.2f} ms user + "
+            f"{self.system / count * 1000:.2f} ms system per message"
+        )
+
+
+def _cpu(who: int) -> Cpu:
+    usage = resource.getrusage(who)
+    return Cpu(usage.ru_utime, usage.ru_stime)
+
+
+def _median_cpu(samples: list[Cpu]) -> Cpu:
+    return Cpu(median([c.user for c in samples]), median([c.system for c in samples]))
 
 
 @dataclass(frozen=True)
@@ -160,17 +185,26 @@ def run_set(
     floor_s: list[float] = []
     mbsync_s: list[float] = []
     ingest_s: list[float] = []
+    # CPU time (user, system) of this process during the poll (all its threads; Dovecot is
+    # another process) and of mbsync: where the wall-clock ratio comes from.
+    ingest_cpu: list[Cpu] = []
+    floor_cpu: list[Cpu] = []
+    mbsync_cpu: list[Cpu] = []
     for attempt in range(1, repeat + 1):
+        before = _cpu(resource.RUSAGE_SELF)
         begin = time.perf_counter()
         got = floor_fetch(server, folder, floor_batch, batch_bytes)
         floor_s.append(time.perf_counter() - begin)
+        floor_cpu.append(_cpu(resource.RUSAGE_SELF) - before)
         if got != spec.count:
             raise RuntimeError(f"floor fetched {got} of {spec.count} messages")
         if binary is not None:
             mdir = work / f"mbsync-{spec.label}"
+            before = _cpu(resource.RUSAGE_CHILDREN)
             begin = time.perf_counter()
             copied = mbsync_copy(binary, server, folder, mdir)
             mbsync_s.append(time.perf_counter() - begin)
+            mbsync_cpu.append(_cpu(resource.RUSAGE_CHILDREN) - before)
             shutil.rmtree(mdir)
             if copied != spec.count:
                 raise RuntimeError(f"mbsync copied {copied} of {spec.count} messages")
@@ -178,9 +212,11 @@ def run_set(
         if idir.exists():
             shutil.rmtree(idir)
         app = build(write_config(server, folder, idir))
+        before = _cpu(resource.RUSAGE_SELF)
         begin = time.perf_counter()
         report = poll(app)
         ingest_s.append(time.perf_counter() - begin)
+        ingest_cpu.append(_cpu(resource.RUSAGE_SELF) - before)
         app.close()
         shutil.rmtree(idir)
         if report.recorded != spec.count:
@@ -203,18 +239,19 @@ def run_set(
             "tdl-inbox poll",
             round(rate, 1),
             "msg/s",
-            f"{median(ingest_s):.2f} s, {spec.count * mean_size / 1e6 / median(ingest_s):.0f} MB/s",
+            f"{median(ingest_s):.2f} s, {spec.count * mean_size / 1e6 / median(ingest_s):.0f} MB/s"
+            f"; {_median_cpu(ingest_cpu).per_message_ms(spec.count)}",
             samples=[round(s, 3) for s in ingest_s],
-            extra=common,
+            extra={**common, "cpu_s": [[round(c.user, 3), round(c.system, 3)] for c in ingest_cpu]},
         ),
         Row(
             section,
             "floor (IMAPClient fetch, nothing done)",
             round(floor_rate, 1),
             "msg/s",
-            f"{median(floor_s):.2f} s",
+            f"{median(floor_s):.2f} s; {_median_cpu(floor_cpu).per_message_ms(spec.count)}",
             samples=[round(s, 3) for s in floor_s],
-            extra=common,
+            extra={**common, "cpu_s": [[round(c.user, 3), round(c.system, 3)] for c in floor_cpu]},
         ),
     ]
     floor_ratio = median(floor_s) / median(ingest_s)
@@ -238,9 +275,12 @@ def run_set(
                 "mbsync (to a Maildir)",
                 round(spec.count / median(mbsync_s), 1),
                 "msg/s",
-                f"{median(mbsync_s):.2f} s",
+                f"{median(mbsync_s):.2f} s; " + _median_cpu(mbsync_cpu).per_message_ms(spec.count),
                 samples=[round(s, 3) for s in mbsync_s],
-                extra=common,
+                extra={
+                    **common,
+                    "cpu_s": [[round(c.user, 3), round(c.system, 3)] for c in mbsync_cpu],
+                },
             ),
         )
         rows.append(
