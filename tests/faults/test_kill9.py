@@ -162,7 +162,9 @@ def test_kill_9_at_random_points_of_polls_records_every_message_exactly_once(
     seed = int(os.environ.get("TDL_FAULT_SEED", random.randrange(2**32)))
     note = f"(seed {seed}: rerun with TDL_FAULT_SEED={seed})"
     rng = random.Random(seed)
-    app = make_app(imap_folder)
+    # Small batches (one transaction each), so a chunk of mail spans several and kills also
+    # land between one batch's commit and the next.
+    app = make_app(imap_folder, extra_mailbox="fetch_batch_messages = 3")
     mail = Mailbox(rng)
     runner = PollRunner(app, dovecot.password)
     verified: set[str] = set()
