@@ -37,12 +37,13 @@ def last_uid(app) -> int | None:
         return session.scalar(select(FolderState.last_uid))
 
 
+def deliver_submissions(dovecot, folder: str, count: int) -> list[int]:
+    messages = [(submission(f"Theory 1 - Student {n}"), ON_TIME) for n in range(count)]
+    return multiappend(dovecot, folder, messages)
+
+
 def test_a_backlog_larger_than_a_batch_is_recorded_whole(dovecot, imap_folder, make_app):
-    uids = multiappend(
-        dovecot,
-        imap_folder,
-        [(submission(f"Theory 1 - Student {n}"), ON_TIME) for n in range(11)],
-    )
+    uids = deliver_submissions(dovecot, imap_folder, 11)
     app = make_app(imap_folder, extra_mailbox="fetch_batch_messages = 3")
 
     report = poll(app)
@@ -55,11 +56,7 @@ def test_a_backlog_larger_than_a_batch_is_recorded_whole(dovecot, imap_folder, m
 
 
 def test_a_stop_request_ends_the_poll_between_batches(dovecot, imap_folder, make_app):
-    uids = multiappend(
-        dovecot,
-        imap_folder,
-        [(submission(f"Theory 1 - Student {n}"), ON_TIME) for n in range(7)],
-    )
+    uids = deliver_submissions(dovecot, imap_folder, 7)
     app = make_app(imap_folder, extra_mailbox="fetch_batch_messages = 3")
     batches_started = 0
 
