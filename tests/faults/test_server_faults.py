@@ -49,9 +49,12 @@ def test_server_stopped_mid_fetch_daemon_logs_it_backs_off_and_resumes_without_d
     private_dovecot, make_app, tmp_path
 ):
     server = private_dovecot
-    uids = deliver(server, "INBOX", 40, 300_000)
+    uids = deliver(server, "INBOX", 40, 300_000)  # about 410 KB each on the wire
     log = tmp_path / "daemon.log"
     with TcpProxy((server.host, server.port)) as proxy:
+        # Ingest outruns any sleep: the proxy holds the first poll inside its fourth batch of
+        # two (three batches are about 2.5 MB), so the server stops while that poll fetches.
+        proxy.stall_after = 2_600_000
         app = make_app(
             "INBOX", extra_mailbox="fetch_batch_messages = 2", server=server, port=proxy.port
         )
@@ -63,6 +66,8 @@ def test_server_stopped_mid_fetch_daemon_logs_it_backs_off_and_resumes_without_d
             wait_until(lambda: message_count(app) >= 4, what="first messages recorded")
             server.stop()
             stopped_with = message_count(app)
+            proxy.forward_normally()
+            proxy.drop_all()  # the held connection goes down with the server
             wait_until(lambda: "poll failed" in log.read_text(), what="failure logged")
             server.start()  # a restarted server: same Maildir, a new port behind the proxy
             proxy.upstream = (server.host, server.port)

@@ -60,7 +60,8 @@ def test_poll_killed_mid_way_and_restarted_records_each_message_once(
     dovecot, imap_folder, make_app, kill_after
 ):
     fill(dovecot, imap_folder, 40)
-    app = make_app(imap_folder)
+    # Batches of 3 (one transaction each), so the kill lands with part of the mail recorded.
+    app = make_app(imap_folder, extra_mailbox="fetch_batch_messages = 3")
     process = subprocess.Popen(
         cli(app, "poll"), env=env_for(dovecot), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
