@@ -49,11 +49,6 @@ class BatchRows:
             self.flush()
         return self._ids[index]
 
-    @property
-    def ids(self) -> list[int]:
-        self.flush()
-        return list(self._ids)
-
     def flush(self) -> None:
         pending, self._pending = self._pending, []
         if not pending:

@@ -26,7 +26,7 @@ from tdl_inbox.services.batch_rows import BatchRows, Row
 from tdl_inbox.services.context import IngestContext
 from tdl_inbox.services.receipts import ReceiptPolicy, queue_receipt
 from tdl_inbox.services.roster import Link, link_in
-from tdl_inbox.services.verdicts import extended
+from tdl_inbox.services.verdicts import deadline_with_extension
 
 
 class Outcome(enum.Enum):
@@ -245,7 +245,7 @@ def _attachment_rows(p: _Parsed) -> list[Row]:
 
 def _submission_row(lookups: BatchLookups, p: _Parsed, verdict: Accepted, link: Link) -> Row:
     until = lookups.extension_until(link.owner, verdict.assignment.key)
-    deadline = extended(verdict.assignment, until)
+    deadline = deadline_with_extension(verdict.assignment, until)
     lateness = judge(p.incoming.arrived_at, deadline, p.mail.sent_at)
     return {
         "assignment": verdict.assignment.key,

@@ -24,17 +24,9 @@ from tdl_inbox.domain.assignments import Assignment
 from tdl_inbox.domain.lateness import judge
 
 
-def effective_deadline(session: Session, assignment: Assignment, owner: str) -> datetime:
-    until = session.scalar(
-        select(Extension.until).where(
-            Extension.owner == owner, Extension.assignment == assignment.key
-        )
-    )
-    return extended(assignment, until)
-
-
-def extended(assignment: Assignment, until: datetime | None) -> datetime:
-    """The deadline that applies given the student's extension (which never shortens it)."""
+def deadline_with_extension(assignment: Assignment, until: datetime | None) -> datetime:
+    """The deadline that applies given the student's extension (which never shortens it);
+    ``_stale`` below states the same rule in SQL."""
     return max(assignment.deadline, until) if until is not None else assignment.deadline
 
 
