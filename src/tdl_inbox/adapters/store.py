@@ -21,6 +21,7 @@ import itertools
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import NoReturn
 
 from tdl_inbox.adapters.fs_sync import fsync_path, make_durable
 from tdl_inbox.errors import StorageError
@@ -123,10 +124,7 @@ class BlobStore:
                 raise
             fsync_path(target.parent)
         except OSError as exc:
-            self._made.clear()
-            raise StorageError(
-                f"cannot write to store directory {self.root}: {_reason(exc)}"
-            ) from None
+            self._fail([], exc)
         return digest
 
     def sync(self) -> None:
@@ -171,7 +169,9 @@ class BlobStore:
             self._fail(written, failure)
         return written
 
-    def _fail(self, written: list[tuple[str, str]], exc: OSError) -> None:
+    def _fail(self, written: list[tuple[str, str]], exc: OSError) -> NoReturn:
+        """Remove ``written``'s temporary files and raise the admin's error. The directory
+        cache is dropped too: the failure may be a directory removed under us."""
         self._made.clear()
         for tmp_name, _ in written:
             with contextlib.suppress(OSError):

@@ -79,6 +79,11 @@ class _Parsed:
     digest: str
     attachments: list[tuple[str, int]]  # digest and size of each attachment
     verdict: Accepted | Rejected
+    link: Link | None = None  # set for an accepted submission once the roster is read
+
+    @property
+    def provider_id(self) -> str | None:
+        return self.incoming.provider_id or self.mail.provider_id
 
 
 def _verdict_for(ctx: IngestContext, mail: ParsedMail, incoming: Incoming) -> Accepted | Rejected:
@@ -133,9 +138,8 @@ def record_batch(
     parsed = [
         _parse(store, ctx, incoming) for incoming in batch if incoming.location.uid not in recorded
     ]
-    provider_ids = [p.incoming.provider_id or p.mail.provider_id for p in parsed]
     lookups.load_messages(
-        (value for value in provider_ids if value is not None),
+        (p.provider_id for p in parsed if p.provider_id is not None),
         (p.mail.message_id for p in parsed if p.mail.message_id is not None),
     )
     accepted = [(p, p.verdict) for p in parsed if isinstance(p.verdict, Accepted)]
@@ -143,18 +147,16 @@ def record_batch(
         (p.mail.from_address for p, _ in accepted if p.mail.from_address),
         (verdict.student for _, verdict in accepted),
     )
-    links = {
-        id(p): link_in(lookups, p.mail.from_address, verdict.student) for p, verdict in accepted
-    }
-    lookups.load_extensions(link.owner for link in links.values())
+    for p, verdict in accepted:
+        p.link = link_in(lookups, p.mail.from_address, verdict.student)
+    lookups.load_extensions(p.link.owner for p, _ in accepted if p.link is not None)
 
     rows = BatchRows(session)
     outcomes: dict[int, Outcome] = {}
     added: list[tuple[int, ParsedMail]] = []  # (index in rows, mail) of each new message
     for p in parsed:
         uid = p.incoming.location.uid
-        provider_id = p.incoming.provider_id or p.mail.provider_id
-        if lookups.is_duplicate(provider_id, p.mail.message_id, p.digest):
+        if lookups.is_duplicate(p.provider_id, p.mail.message_id, p.digest):
             outcomes[uid] = Outcome.DUPLICATE
             continue
         same_id = (
@@ -162,13 +164,12 @@ def record_batch(
             if p.mail.message_id
             else None
         )
-        message = _message_row(p, provider_id, same_id, now)
+        message = _message_row(p, same_id, now)
         attachments = _attachment_rows(p)
-        link = links.get(id(p))
-        if isinstance(p.verdict, Accepted) and link is not None:
+        if isinstance(p.verdict, Accepted) and p.link is not None:
             index = rows.add(
                 message,
-                submission=_submission_row(lookups, p, p.verdict, link),
+                submission=_submission_row(lookups, p, p.verdict, p.link),
                 attachments=attachments,
             )
             outcomes[uid] = Outcome.SUBMISSION
@@ -178,7 +179,7 @@ def record_batch(
                 message, rejection={"reason": p.verdict.reason}, attachments=attachments
             )
             outcomes[uid] = Outcome.REJECTED
-        lookups.added(index, provider_id, p.mail.message_id, p.digest)
+        lookups.added(index, p.provider_id, p.mail.message_id, p.digest)
         added.append((index, p.mail))
     rows.flush()
     advance_checkpoint(session, max((i.location for i in batch), key=lambda loc: loc.uid), now)
@@ -207,13 +208,13 @@ def _queue_receipts(
         queue_receipt(session, policy, messages[message_id], mail, now)
 
 
-def _message_row(p: _Parsed, provider_id: str | None, same_id: int | None, now: datetime) -> Row:
+def _message_row(p: _Parsed, same_id: int | None, now: datetime) -> Row:
     mail, loc = p.mail, p.incoming.location
     return {
         "folder": loc.folder,
         "uidvalidity": loc.uidvalidity,
         "uid": loc.uid,
-        "provider_id": provider_id,
+        "provider_id": p.provider_id,
         "message_id": mail.message_id,
         "raw_sha256": p.digest,
         "size": p.incoming.size,
