@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import Extension, Message, Student, StudentAddress
 from tdl_inbox.domain.names import name_key
+from tdl_inbox.services.roster import SessionRoster
 
 
 class BatchLookups:
@@ -24,6 +25,7 @@ class BatchLookups:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._roster = SessionRoster(session)
         self._provider_ids: set[str] = set()
         self._ids_and_digests: set[tuple[str, str]] = set()
         self._first_id: dict[str, int] = {}
@@ -128,15 +130,11 @@ class BatchLookups:
         return self._names.get(key, [])
 
     def name_of(self, student_id: int) -> str:
-        student = self.session.get(Student, student_id)
-        assert student is not None
-        return student.name
+        return self._roster.name_of(student_id)  # only for a flag: rare, asked directly
 
     def has_students(self) -> bool:
         if self._has_students is None:
-            self._has_students = bool(
-                self.session.scalar(select(func.count()).select_from(Student))
-            )
+            self._has_students = self._roster.has_students()
         return self._has_students
 
     # -- extensions ----------------------------------------------------------------------
