@@ -18,12 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import selectinload
 
-from support import ASSIGNMENTS_2019, ON_POSTGRES, poll, submission
-from tdl_inbox.adapters.db.engine import make_engine
-from tdl_inbox.adapters.db.migrate import upgrade
+from support import ASSIGNMENTS_2019, ON_POSTGRES, migrated_app, poll, submission
 from tdl_inbox.adapters.db.models import Message
-from tdl_inbox.app import App, build_app
-from tdl_inbox.config import load_config
+from tdl_inbox.app import App
 from tdl_inbox.services import roster
 from tdl_inbox.services.recording import Incoming, Location, Outcome, record
 
@@ -47,13 +44,7 @@ url = "{url}"
 @pytest.fixture
 def fuzz_app(tmp_path: Path, database_url: str) -> Iterator[App]:
     """An App on the test database; no mailbox (messages are recorded directly)."""
-    path = tmp_path / "tdl-inbox.toml"
-    path.write_text(CONFIG.format(url=database_url), encoding="utf-8")
-    settings_ = load_config(path)
-    engine = make_engine(settings_.database.url)
-    upgrade(engine)
-    engine.dispose()
-    app = build_app(settings_)
+    app = migrated_app(tmp_path / "tdl-inbox.toml", CONFIG.format(url=database_url))
     yield app
     app.close()
 
