@@ -96,6 +96,6 @@ def build(config: Path) -> Any:
 
 def poll(app: Any) -> Any:
     from tdl_inbox.app import utc_now
-    from tdl_inbox.services.ingest import poll_once
+    from tdl_inbox.services.intake.ingest import poll_once
 
     return poll_once(app.open_mailbox, app.sessions, app.store, app.ctx, utc_now)

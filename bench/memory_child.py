@@ -21,13 +21,13 @@ def _vm_hwm() -> int:
 def main() -> int:
     config = Path(sys.argv[1])
     import tdl_inbox.app
-    import tdl_inbox.services.ingest
+    import tdl_inbox.services.intake.ingest
 
     recorded = 0
     if "--baseline" not in sys.argv:
         from tdl_inbox.app import build_app, utc_now
         from tdl_inbox.config import load_config
-        from tdl_inbox.services.ingest import poll_once
+        from tdl_inbox.services.intake.ingest import poll_once
 
         app = build_app(load_config(config))
         report = poll_once(app.open_mailbox, app.sessions, app.store, app.ctx, utc_now)

@@ -30,7 +30,7 @@ def _assignments() -> dict[str, Any]:
 
 def _report_late() -> Callable[[Any, Any, Any], object] | None:
     """The ``report late`` service, if the code base has one yet."""
-    for name in ("tdl_inbox.services.reports", "tdl_inbox.services.report"):
+    for name in ("tdl_inbox.services.reporting.reports", "tdl_inbox.services.report"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError:
@@ -45,7 +45,7 @@ def _report_late() -> Callable[[Any, Any, Any], object] | None:
 def _queries(store: Any, assignments: dict[str, Any]) -> dict[str, Callable[[Any], object] | str]:
     """name -> callable(session), or the reason it cannot be measured."""
     from tdl_inbox.domain.grading import Coefficients
-    from tdl_inbox.services.listing import submission_rows
+    from tdl_inbox.services.grading.listing import submission_rows
 
     one = assignment_keys()[5]
     now = datetime(2019, 6, 1, tzinfo=UTC)
@@ -55,7 +55,7 @@ def _queries(store: Any, assignments: dict[str, Any]) -> dict[str, Callable[[Any
         ),
     }
     try:
-        from tdl_inbox.services.queue import queue
+        from tdl_inbox.services.grading.queue import queue
 
         found["queue"] = lambda s: queue(s, store, "latest_on_time", now)
         found[f"queue --assignment {one}"] = lambda s: queue(
@@ -67,9 +67,9 @@ def _queries(store: Any, assignments: dict[str, Any]) -> dict[str, Callable[[Any
     if late is not None:
         found["report late"] = lambda s: late(s, store, assignments)
     else:
-        found["report late"] = "not available yet (no tdl_inbox.services.reports)"
+        found["report late"] = "not available yet (no tdl_inbox.services.reporting.reports)"
     try:
-        from tdl_inbox.services.gradebook import gradebook
+        from tdl_inbox.services.grading.gradebook import gradebook
 
         k = Coefficients(8, 4, 10)
         found["grades"] = lambda s: gradebook(s, assignments, "latest_on_time", k)

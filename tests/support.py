@@ -13,7 +13,7 @@ from tdl_inbox.adapters.db.engine import make_engine
 from tdl_inbox.adapters.db.migrate import upgrade
 from tdl_inbox.app import App, build_app, utc_now
 from tdl_inbox.config import load_config
-from tdl_inbox.services.ingest import PollReport, poll_once
+from tdl_inbox.services.intake.ingest import PollReport, poll_once
 
 PASSWORD_ENV = "TDL_INBOX_TEST_IMAP_PASSWORD"
 

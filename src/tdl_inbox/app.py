@@ -19,8 +19,9 @@ from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.config.loading import read_imap_password, read_password
 from tdl_inbox.config.schema import Settings
 from tdl_inbox.errors import ConfigError, DatabaseError
-from tdl_inbox.services.context import IngestContext, ingest_context
-from tdl_inbox.services.outbox import FlushReport, flush
+from tdl_inbox.services.intake.context import IngestContext, ingest_context
+from tdl_inbox.services.mail.outbox import FlushReport, flush
+from tdl_inbox.services.reporting.documents import ReportScope
 
 
 def utc_now() -> datetime:
@@ -84,6 +85,17 @@ class App:
             utc_now,
             self.settings.receipts.max_attempts,
             force,
+        )
+
+    def report_scope(self) -> ReportScope:
+        return ReportScope(
+            sessions=self.sessions,
+            store=self.store,
+            assignments=self.ctx.assignments,
+            counting=self.settings.grading.counting,
+            course_name=self.settings.course.name,
+            zone=self.settings.course.zone,
+            now=utc_now(),
         )
 
     def close(self) -> None:

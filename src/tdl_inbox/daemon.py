@@ -21,11 +21,11 @@ from apscheduler.triggers.cron import CronTrigger
 
 from tdl_inbox.adapters.lock import daemon_lock
 from tdl_inbox.app import App, utc_now
-from tdl_inbox.cli.report_documents import report_mail
 from tdl_inbox.errors import ConfigError, MailboxUnavailable, TdlInboxError
-from tdl_inbox.services.ingest import poll_once
-from tdl_inbox.services.notify import queue_report
-from tdl_inbox.services.status import poll_failed, poll_succeeded
+from tdl_inbox.services.intake.ingest import poll_once
+from tdl_inbox.services.mail.notify import queue_report
+from tdl_inbox.services.operations.status import poll_failed, poll_succeeded
+from tdl_inbox.services.reporting.documents import report_mail
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(minutes=10)
@@ -130,7 +130,7 @@ class Daemon:
     def report_job(self) -> None:
         """E-mail the summary and late reports (``reports.cron``)."""
         try:
-            subject, text, html = report_mail(self.app)
+            subject, text, html = report_mail(self.app.report_scope())
             with self.app.sessions.begin() as session:
                 queue_report(session, self.app.settings, subject, text, html, utc_now())
         except Exception:

@@ -21,8 +21,8 @@ from sqlalchemy.orm import selectinload
 from support import ASSIGNMENTS_2019, ON_POSTGRES, migrated_app, poll, submission
 from tdl_inbox.adapters.db.models import Message
 from tdl_inbox.app import App
-from tdl_inbox.services import roster
-from tdl_inbox.services.recording import Incoming, Location, Outcome, record
+from tdl_inbox.services.grading import roster
+from tdl_inbox.services.intake.recording import Incoming, Location, Outcome, record
 
 ARRIVED = datetime(2019, 3, 16, 20, 0, tzinfo=UTC)
 NOW = datetime(2019, 3, 17, tzinfo=UTC)

@@ -30,8 +30,8 @@ from servers.imap_fill import append, multiappend
 from support import poll, submission
 from tdl_inbox.adapters.db.models import Message
 from tdl_inbox.adapters.mime import parse_mail
-from tdl_inbox.services import export
-from tdl_inbox.services.export import export_assignment
+from tdl_inbox.services.grading import export
+from tdl_inbox.services.grading.export import export_assignment
 
 ON_TIME = datetime(2019, 3, 16, 12, 0, tzinfo=UTC)
 MB = 1_000_000
@@ -213,7 +213,7 @@ def test_a_30_mb_attachment_under_the_cap_is_stored_whole(dovecot, imap_folder, 
 def test_nul_bytes_delivered_over_imap_and_recorded_directly(make_app, imap_folder, dovecot):
     """Dovecot turns NUL into 0x80 on APPEND; recording the raw bytes directly keeps them."""
     from tdl_inbox.app import utc_now
-    from tdl_inbox.services.recording import Incoming, Location, Outcome, record
+    from tdl_inbox.services.intake.recording import Incoming, Location, Outcome, record
 
     raw = nul_bytes()
     append(dovecot, imap_folder, raw, ON_TIME)

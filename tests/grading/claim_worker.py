@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tdl_inbox.app import build_app
 from tdl_inbox.config import load_config
-from tdl_inbox.services.queue import claim_next
+from tdl_inbox.services.grading.queue import claim_next
 
 
 def main() -> None:

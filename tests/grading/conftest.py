@@ -18,7 +18,7 @@ from sqlalchemy import select
 from support import ASSIGNMENTS_2019, migrated_app, submission
 from tdl_inbox.adapters.db.models import Message, Submission
 from tdl_inbox.app import App
-from tdl_inbox.services.recording import Incoming, Location, Outcome, record
+from tdl_inbox.services.intake.recording import Incoming, Location, Outcome, record
 
 CONFIG = (
     """

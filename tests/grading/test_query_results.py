@@ -17,11 +17,11 @@ from tdl_inbox.adapters.db.engine import make_engine
 from tdl_inbox.adapters.db.models import Attachment, Submission
 from tdl_inbox.adapters.db.types import UtcDateTime
 from tdl_inbox.domain.grading import Coefficients
-from tdl_inbox.services import queue as work
-from tdl_inbox.services.gradebook import gradebook
-from tdl_inbox.services.grading import choose_version, record_grade
-from tdl_inbox.services.listing import submission_rows
-from tdl_inbox.services.reports import late_report
+from tdl_inbox.services.grading import queue as work
+from tdl_inbox.services.grading.gradebook import gradebook
+from tdl_inbox.services.grading.grades import choose_version, record_grade
+from tdl_inbox.services.grading.listing import submission_rows
+from tdl_inbox.services.reporting.reports import late_report
 
 NOW = datetime(2019, 6, 1, tzinfo=UTC)
 # theory-1 is due 2019-03-16 20:59 UTC, lab-1 2019-03-30 20:59 UTC, theory-2 2019-04-16.

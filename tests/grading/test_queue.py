@@ -7,9 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tdl_inbox.errors import NotFound
-from tdl_inbox.services import queue as work
-from tdl_inbox.services.grading import InvalidGrade, choose_version, grade_history, record_grade
-from tdl_inbox.services.listing import submission_rows
+from tdl_inbox.services.grading import queue as work
+from tdl_inbox.services.grading.grades import (
+    InvalidGrade,
+    choose_version,
+    grade_history,
+    record_grade,
+)
+from tdl_inbox.services.grading.listing import submission_rows
 
 NOW = datetime(2019, 6, 1, tzinfo=UTC)
 TTL = timedelta(minutes=30)

@@ -8,10 +8,10 @@ import pytest
 
 from tdl_inbox.domain.grading import Coefficients
 from tdl_inbox.errors import NotFound, TdlInboxError
-from tdl_inbox.services.gradebook import gradebook
-from tdl_inbox.services.grading import record_grade, relink, set_exam
-from tdl_inbox.services.listing import submission_rows
-from tdl_inbox.services.roster import find_student, import_roster
+from tdl_inbox.services.grading.gradebook import gradebook
+from tdl_inbox.services.grading.grades import record_grade, relink, set_exam
+from tdl_inbox.services.grading.listing import submission_rows
+from tdl_inbox.services.grading.roster import find_student, import_roster
 
 ON_TIME = datetime(2019, 3, 10, 12, 0, tzinfo=UTC)
 NOW = datetime(2019, 6, 1, tzinfo=UTC)

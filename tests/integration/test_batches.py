@@ -13,8 +13,8 @@ from support import poll, submission
 from tdl_inbox.adapters.db.models import FolderState, Message
 from tdl_inbox.app import utc_now
 from tdl_inbox.domain import classify as classify_module
-from tdl_inbox.services import recording
-from tdl_inbox.services.ingest import poll_once
+from tdl_inbox.services.intake import recording
+from tdl_inbox.services.intake.ingest import poll_once
 
 pytestmark = pytest.mark.dovecot
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from servers.imap_fill import append
 from support import poll, submission
 from tdl_inbox.adapters.db.models import Attachment, FolderState, Message, Submission
-from tdl_inbox.services.listing import rejected_rows, submission_rows
+from tdl_inbox.services.grading.listing import rejected_rows, submission_rows
 
 pytestmark = pytest.mark.dovecot
 

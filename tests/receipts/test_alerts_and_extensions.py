@@ -10,7 +10,7 @@ import pytest
 from servers.imap_fill import append
 from support import poll, submission
 from tdl_inbox.cli.main import main
-from tdl_inbox.services.status import current_status, poll_failed, poll_succeeded
+from tdl_inbox.services.operations.status import current_status, poll_failed, poll_succeeded
 
 pytestmark = pytest.mark.dovecot
 

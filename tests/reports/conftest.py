@@ -17,7 +17,7 @@ from grading.conftest import db_url, deliver, grading_app  # noqa: F401
 from tdl_inbox.adapters.db.models import Message, Submission
 from tdl_inbox.app import App
 from tdl_inbox.cli.main import main
-from tdl_inbox.services.recording import Incoming, Location, Outcome, record
+from tdl_inbox.services.intake.recording import Incoming, Location, Outcome, record
 
 _uids = itertools.count(100_000)
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tdl_inbox.adapters.store import BlobStore
-from tdl_inbox.services.received import (
+from tdl_inbox.services.reporting.received import (
     Hop,
     header_block,
     hops_from_headers,

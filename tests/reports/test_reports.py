@@ -17,9 +17,9 @@ from sqlalchemy import select
 from reports.html_checks import assert_self_contained
 from support import submission
 from tdl_inbox.adapters.db.models import Extension, Submission
-from tdl_inbox.cli.report_documents import report_mail
-from tdl_inbox.services.arrivals import BUCKETS, arrival_histogram
-from tdl_inbox.services.reports import missing_report
+from tdl_inbox.services.reporting.arrivals import BUCKETS, arrival_histogram
+from tdl_inbox.services.reporting.documents import report_mail
+from tdl_inbox.services.reporting.reports import missing_report
 
 CUT = datetime(2019, 3, 16, 21, 0, tzinfo=UTC)
 LAB_CUT = datetime(2019, 3, 30, 21, 0, tzinfo=UTC)
@@ -283,7 +283,7 @@ def test_every_report_in_every_format(run, course, tmp_path):
 
 
 def test_the_mail_holds_the_summary_the_late_versions_and_the_chart(grading_app, disputed):
-    subject, text, page = report_mail(grading_app)
+    subject, text, page = report_mail(grading_app.report_scope())
     assert subject == "Theoretical Deep Learning: 1 late submission"
     assert text.index("## Per assignment") < text.index("## Late versions: 1")
     assert "## Arrivals around each deadline" in text  # the chart's numbers, as a table

@@ -39,7 +39,10 @@ def test_domain_is_pure(path):
 
 @pytest.mark.parametrize("path", modules("adapters"), ids=lambda p: p.name)
 def test_adapters_never_import_services_or_entry_points(path):
+    # Adapters implement the ports services declare: that module is the one they may import.
     for name in imports_of(path):
+        if name == "tdl_inbox.services.intake.ports":
+            continue
         assert not name.startswith(("tdl_inbox.services", "tdl_inbox.cli", "tdl_inbox.daemon"))
 
 

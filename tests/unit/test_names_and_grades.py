@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tdl_inbox.cli.csvout import neutralize, render_csv
 from tdl_inbox.domain.grading import Coefficients, final_grade
 from tdl_inbox.domain.names import display_name, name_key
-from tdl_inbox.services.export import safe_name
+from tdl_inbox.services.grading.export import safe_name
+from tdl_inbox.services.reporting.csv_text import neutralize, render_csv
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginEr
 
 from tdl_inbox.adapters.mime import parse_mail
 from tdl_inbox.errors import MailboxRejected, MailboxUnavailable
+from tdl_inbox.services.intake.ports import FolderStatus, MessageMeta, RawMessage
 
 IDENTITY_FIELDS = b"BODY.PEEK[HEADER.FIELDS (MESSAGE-ID X-PM-INTERNAL-ID)]"
 META_BATCH = 500
@@ -40,28 +41,6 @@ class ImapParams:
 
     def __repr__(self) -> str:  # never show the password, even in a traceback
         return f"ImapParams({self.username}@{self.host}:{self.port}, {self.security})"
-
-
-@dataclass(frozen=True)
-class FolderStatus:
-    uidvalidity: int
-    exists: int
-
-
-@dataclass(frozen=True)
-class MessageMeta:
-    uid: int
-    size: int
-    arrived_at: datetime
-    message_id: str | None
-    provider_id: str | None
-
-
-@dataclass(frozen=True)
-class RawMessage:
-    uid: int
-    raw: bytes
-    arrived_at: datetime
 
 
 def _tls_context(cafile: Path | None) -> ssl.SSLContext:

@@ -7,23 +7,15 @@ from pathlib import Path
 import click
 
 from tdl_inbox.adapters.db.engine import sqlite_path
-from tdl_inbox.cli.output import (
-    chosen_format,
-    emit_json,
-    emit_table,
-    format_options,
-    human_duration,
-    iso,
-    short_time,
-    to_jsonable,
-)
+from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.domain.classify import Accepted, classify
 from tdl_inbox.domain.subjects import SubjectError, parse_subject
 from tdl_inbox.errors import ConfigError, TdlInboxError
-from tdl_inbox.services.context import ingest_context
-from tdl_inbox.services.extensions import ExtensionRow, extension_rows
-from tdl_inbox.services.listing import assignment_rows, rejected_rows, submission_rows
+from tdl_inbox.services.grading.extensions import ExtensionRow, extension_rows
+from tdl_inbox.services.grading.listing import assignment_rows, rejected_rows, submission_rows
+from tdl_inbox.services.intake.context import ingest_context
+from tdl_inbox.services.reporting.formatting import human_duration, iso, short_time, to_jsonable
 
 
 @click.command("parse-subject")

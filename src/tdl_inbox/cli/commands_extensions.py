@@ -8,17 +8,11 @@ from pathlib import Path
 import click
 
 from tdl_inbox.app import utc_now
-from tdl_inbox.cli.output import (
-    chosen_format,
-    emit_json,
-    emit_table,
-    format_options,
-    short_time,
-    to_jsonable,
-)
+from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.errors import TdlInboxError
-from tdl_inbox.services.extensions import extension_rows, grant, revoke
+from tdl_inbox.services.grading.extensions import extension_rows, grant, revoke
+from tdl_inbox.services.reporting.formatting import short_time, to_jsonable
 
 
 def _local(value: str, state: CliState) -> datetime:

@@ -7,12 +7,12 @@ from pathlib import Path
 import click
 
 from tdl_inbox.app import utc_now
-from tdl_inbox.cli.csvout import render_csv, write_csv
-from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, formats_option
+from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, formats_option, write_csv
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.domain.grading import Coefficients
-from tdl_inbox.services.gradebook import gradebook
-from tdl_inbox.services.grading import set_exam
+from tdl_inbox.services.grading.gradebook import gradebook
+from tdl_inbox.services.grading.grades import set_exam
+from tdl_inbox.services.reporting.csv_text import render_csv
 
 
 @click.group("exam")

@@ -8,20 +8,13 @@ from pathlib import Path
 import click
 
 from tdl_inbox.app import App, utc_now
-from tdl_inbox.cli.output import (
-    chosen_format,
-    emit_json,
-    emit_table,
-    format_options,
-    human_duration,
-    short_time,
-    to_jsonable,
-)
+from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options
 from tdl_inbox.cli.state import CliState, pass_state
-from tdl_inbox.services import queue as work
-from tdl_inbox.services.details import submission_details
-from tdl_inbox.services.export import export_assignment
-from tdl_inbox.services.grading import record_grade
+from tdl_inbox.services.grading import queue as work
+from tdl_inbox.services.grading.details import submission_details
+from tdl_inbox.services.grading.export import export_assignment
+from tdl_inbox.services.grading.grades import record_grade
+from tdl_inbox.services.reporting.formatting import human_duration, short_time, to_jsonable
 
 grader_option = click.option(
     "--grader",

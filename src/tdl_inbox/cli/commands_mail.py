@@ -12,8 +12,8 @@ from tdl_inbox.app import utc_now
 from tdl_inbox.cli.output import chosen_format, emit_json, format_options, write_text
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.daemon import Daemon
-from tdl_inbox.services.ingest import poll_once
-from tdl_inbox.services.status import poll_succeeded
+from tdl_inbox.services.intake.ingest import poll_once
+from tdl_inbox.services.operations.status import poll_succeeded
 
 
 @click.command()

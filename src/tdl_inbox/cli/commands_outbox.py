@@ -8,17 +8,11 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from tdl_inbox.cli.output import (
-    chosen_format,
-    emit_json,
-    emit_table,
-    format_options,
-    short_time,
-    to_jsonable,
-)
+from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options
 from tdl_inbox.cli.state import CliState, pass_state
-from tdl_inbox.services.outbox import pending_and_failed
-from tdl_inbox.services.receipt_lookup import find_receipt
+from tdl_inbox.services.mail.outbox import pending_and_failed
+from tdl_inbox.services.mail.receipt_lookup import find_receipt
+from tdl_inbox.services.reporting.formatting import short_time, to_jsonable
 
 
 @click.group(invoke_without_command=True)

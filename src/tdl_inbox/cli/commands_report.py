@@ -1,7 +1,7 @@
 """The admin's reports: ``report late``, ``report missing``, ``report summary``.
 
 Each takes ``--format table|csv|json|md|html`` (``--json``) and ``--output FILE``. What each
-shows is ``report_documents``; how it is laid out, ``report_render``.
+shows is ``services.reporting.documents``; how it is laid out, ``services.reporting.render``.
 """
 
 from __future__ import annotations
@@ -11,8 +11,11 @@ from pathlib import Path
 import click
 
 from tdl_inbox.app import utc_now
-from tdl_inbox.cli.output import chosen_format, formats_option, to_jsonable
-from tdl_inbox.cli.report_documents import (
+from tdl_inbox.cli.output import chosen_format, formats_option
+from tdl_inbox.cli.report_output import emit_report
+from tdl_inbox.cli.state import CliState, pass_state
+from tdl_inbox.services.mail.notify import queue_report
+from tdl_inbox.services.reporting.documents import (
     NO_ROSTER,
     late_document,
     late_json,
@@ -21,10 +24,13 @@ from tdl_inbox.cli.report_documents import (
     summary_document,
     with_chart,
 )
-from tdl_inbox.cli.report_render import emit_report
-from tdl_inbox.cli.state import CliState, pass_state
-from tdl_inbox.services.notify import queue_report
-from tdl_inbox.services.reports import has_roster, late_report, missing_report, summary_report
+from tdl_inbox.services.reporting.formatting import to_jsonable
+from tdl_inbox.services.reporting.reports import (
+    has_roster,
+    late_report,
+    missing_report,
+    summary_report,
+)
 
 FORMATS = ("table", "csv", "json", "md", "html")
 
@@ -53,9 +59,9 @@ def late_cmd(
     app = state.app_for_assignment(assignment)
     with app.sessions.begin() as session:
         rows = late_report(session, app.store, app.ctx.assignments, assignment)
-    doc = late_document(rows, app, assignment)
+    doc = late_document(rows, app.report_scope(), assignment)
     if email:
-        subject, text, html = report_mail(app, assignment)
+        subject, text, html = report_mail(app.report_scope(), assignment)
         with app.sessions.begin() as session:
             queued = queue_report(session, app.settings, subject, text, html, utc_now())
         flushed = app.flush_outbox()
@@ -63,8 +69,8 @@ def late_cmd(
         whom = f"{queued} recipient{'' if queued == 1 else 's'}"
         click.echo(f"report queued for {whom}, {flushed.sent} sent{problem}", err=True)
     fmt = chosen_format(fmt, as_json)
-    doc = with_chart(doc, app, assignment) if fmt == "html" else doc
-    emit_report(fmt, output, doc, lambda: late_json(rows, app))
+    doc = with_chart(doc, app.report_scope(), assignment) if fmt == "html" else doc
+    emit_report(fmt, output, doc, lambda: late_json(rows, app.report_scope()))
 
 
 @report.command("missing")
@@ -81,9 +87,9 @@ def missing_cmd(
         rows = missing_report(session, app.ctx.assignments, utc_now(), assignment)
     if not roster:
         click.echo(f"tdl-inbox: {NO_ROSTER}", err=True)
-    doc = missing_document(rows, app, roster)
+    doc = missing_document(rows, app.report_scope(), roster)
     fmt = chosen_format(fmt, as_json)
-    doc = with_chart(doc, app, assignment) if fmt == "html" else doc
+    doc = with_chart(doc, app.report_scope(), assignment) if fmt == "html" else doc
     emit_report(fmt, output, doc, lambda: to_jsonable(rows, app.settings.course.zone))
 
 
@@ -97,9 +103,9 @@ def summary_cmd(state: CliState, fmt: str, as_json: bool, output: Path | None) -
         rows = summary_report(
             session, app.ctx.assignments, app.settings.grading.counting, utc_now()
         )
-    doc = summary_document(rows, app)
+    doc = summary_document(rows, app.report_scope())
     fmt = chosen_format(fmt, as_json)
-    doc = with_chart(doc, app, None) if fmt == "html" else doc
+    doc = with_chart(doc, app.report_scope(), None) if fmt == "html" else doc
     emit_report(fmt, output, doc, lambda: to_jsonable(rows, app.settings.course.zone))
 
 

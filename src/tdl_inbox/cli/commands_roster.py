@@ -9,8 +9,8 @@ import click
 from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.errors import TdlInboxError
-from tdl_inbox.services.grading import choose_version, relink
-from tdl_inbox.services.roster import (
+from tdl_inbox.services.grading.grades import choose_version, relink
+from tdl_inbox.services.grading.roster import (
     addresses_of,
     find_student,
     import_roster,

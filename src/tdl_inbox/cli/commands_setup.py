@@ -14,7 +14,7 @@ from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.config.loading import load_config
 from tdl_inbox.config.schema import Settings
 from tdl_inbox.errors import ConfigError, TdlInboxError
-from tdl_inbox.services.health import check_all
+from tdl_inbox.services.operations.health import check_all
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parents[3] / "config.example.toml"
 

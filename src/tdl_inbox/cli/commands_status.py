@@ -9,16 +9,10 @@ import click
 
 from tdl_inbox.adapters.lock import daemon_holds_lock, lock_holder_pid
 from tdl_inbox.app import utc_now
-from tdl_inbox.cli.output import (
-    chosen_format,
-    emit_json,
-    emit_table,
-    format_options,
-    short_time,
-    to_jsonable,
-)
+from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options
 from tdl_inbox.cli.state import CliState, pass_state
-from tdl_inbox.services.status import current_status
+from tdl_inbox.services.operations.status import current_status
+from tdl_inbox.services.reporting.formatting import short_time, to_jsonable
 
 
 @click.command("status")

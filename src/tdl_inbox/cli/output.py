@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
@@ -40,25 +37,6 @@ def formats_option(formats: Sequence[str]) -> Callable[[Callable[..., Any]], Cal
 
 def chosen_format(fmt: str, as_json: bool) -> str:
     return "json" if as_json else fmt
-
-
-def iso(value: datetime | None, zone: ZoneInfo) -> str | None:
-    """ISO 8601 with the course's offset, e.g. ``2019-03-16T23:59:00+03:00``."""
-    return None if value is None else value.astimezone(zone).isoformat()
-
-
-def to_jsonable(value: Any, zone: ZoneInfo) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: to_jsonable(getattr(value, f.name), zone) for f in dataclasses.fields(value)
-        }
-    if isinstance(value, dict):
-        return {k: to_jsonable(v, zone) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_jsonable(v, zone) for v in value]
-    if isinstance(value, datetime):
-        return iso(value, zone)
-    return value
 
 
 def emit_json(data: Any, output: Path | None) -> None:
@@ -93,21 +71,8 @@ def emit_table(
         Console(file=handle, width=200, no_color=True).print(table)
 
 
-def short_time(value: datetime | None, zone: ZoneInfo) -> str:
-    return "" if value is None else value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %z")
-
-
-def human_duration(seconds: int) -> str:
-    if seconds <= 0:
-        return ""
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [
-        f"{days}d" if days else "",
-        f"{hours}h" if hours else "",
-        f"{minutes}m" if minutes else "",
-    ]
-    if not days and not hours:
-        parts.append(f"{secs}s" if secs else "")
-    return " ".join(p for p in parts if p) or "0s"
+def write_csv(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8", newline="")

@@ -12,12 +12,11 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tdl_inbox.adapters.db.models import FolderState, Message, Rejection
-from tdl_inbox.adapters.imap import MessageMeta
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.errors import TdlInboxError
-from tdl_inbox.services.context import IngestContext
-from tdl_inbox.services.ports import Clock, Mailbox, MailboxFactory
-from tdl_inbox.services.recording import (
+from tdl_inbox.services.intake.context import IngestContext
+from tdl_inbox.services.intake.ports import Clock, Mailbox, MailboxFactory, MessageMeta
+from tdl_inbox.services.intake.recording import (
     Incoming,
     Location,
     Outcome,
@@ -25,7 +24,7 @@ from tdl_inbox.services.recording import (
     record,
     record_batch,
 )
-from tdl_inbox.services.remap import remap_folder
+from tdl_inbox.services.intake.remap import remap_folder
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import DaemonState, FolderState, Message, OutboxItem
 from tdl_inbox.config.schema import Settings
-from tdl_inbox.services.notify import queue_alert
+from tdl_inbox.services.mail.notify import queue_alert
 
 
 def _get(session: Session, key: str) -> str | None:

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from tdl_inbox.adapters.db.models import Grade, Student, Submission
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.assignments import Assignment
-from tdl_inbox.services.grading import get_submission, grade_history
-from tdl_inbox.services.listing import AttachmentRow, attachment_rows, blob_paths
-from tdl_inbox.services.verdicts import refresh_verdicts
-from tdl_inbox.services.versions import Policy, ranked
+from tdl_inbox.services.grading.grades import get_submission, grade_history
+from tdl_inbox.services.grading.listing import AttachmentRow, attachment_rows, blob_paths
+from tdl_inbox.services.grading.versions import Policy, ranked
+from tdl_inbox.services.intake.verdicts import refresh_verdicts
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tdl_inbox.adapters.db.models import FolderState, Message
-from tdl_inbox.adapters.imap import MessageMeta
-from tdl_inbox.services.context import IngestContext
-from tdl_inbox.services.ports import Clock, Mailbox
+from tdl_inbox.services.intake.context import IngestContext
+from tdl_inbox.services.intake.ports import Clock, Mailbox, MessageMeta
 
 log = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import Message, OutboxItem, Submission
 from tdl_inbox.adapters.mime import ParsedMail
-from tdl_inbox.services.outbox import Letter, enqueue
-from tdl_inbox.services.receipt_text import TEXTS, Language, duration, size
-from tdl_inbox.services.versions import Policy, ranked
+from tdl_inbox.services.grading.versions import Policy, ranked
+from tdl_inbox.services.mail.outbox import Letter, enqueue
+from tdl_inbox.services.mail.receipt_text import TEXTS, Language, duration, size
 
 _MSGID = re.compile(r"^<[^<>\s]{1,250}>$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")

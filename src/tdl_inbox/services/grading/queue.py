@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from tdl_inbox.adapters.db.models import Attachment, Claim, Grade, Student, Submission
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.errors import NotFound
-from tdl_inbox.services.listing import AttachmentRow, attachment_columns, with_attachments
-from tdl_inbox.services.versions import Policy, counting_ids
+from tdl_inbox.services.grading.listing import AttachmentRow, attachment_columns, with_attachments
+from tdl_inbox.services.grading.versions import Policy, counting_ids
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from tdl_inbox.cli.csvout import render_csv, write_csv
-from tdl_inbox.cli.output import emit_json, emit_table, short_time, write_text
-from tdl_inbox.services.arrivals import BUCKETS, ON_TIME_BUCKETS, ArrivalBuckets
+from tdl_inbox.services.reporting.arrivals import BUCKETS, ON_TIME_BUCKETS, ArrivalBuckets
+from tdl_inbox.services.reporting.formatting import short_time
 
 Cell = str | int | float | bool | None
 SHORT_BUCKETS = (">24 h", "24 h–1 h", "last hour", "last min", "1st min", "1st hour", "later")
@@ -224,28 +221,10 @@ def render_html(report: Report) -> str:
     return "\n".join(out)
 
 
-def _csv_cell(value: Cell) -> object:
+def csv_cell(value: Cell) -> object:
     """Numbers stay numbers; yes/no and text as everywhere else."""
     return (
         value
         if isinstance(value, int | float) and not isinstance(value, bool)
         else cell_text(value)
     )
-
-
-def emit_report(fmt: str, output: Path | None, doc: Report, data: Callable[[], Any]) -> None:
-    """Write ``doc`` as a table, CSV (its first table), Markdown or HTML; JSON is ``data()``."""
-    if fmt == "json":
-        emit_json(data(), output)
-    elif fmt == "csv":
-        table = doc.tables[0]
-        rows = [[_csv_cell(v) for v in row] for row in table.rows]
-        write_csv(render_csv(table.columns, rows), output)
-    elif fmt == "md":
-        write_text(render_markdown(doc), output)
-    elif fmt == "html":
-        write_text(render_html(doc), output)
-    else:
-        for n, table in enumerate(doc.tables):
-            cells = [[cell_text(v) for v in row] for row in table.rows]
-            emit_table(table.title, table.columns, cells, output, append=n > 0)

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import Submission
 from tdl_inbox.domain.assignments import Assignment
-from tdl_inbox.services.reports import selected
-from tdl_inbox.services.verdicts import refresh_verdicts
+from tdl_inbox.services.intake.verdicts import refresh_verdicts
+from tdl_inbox.services.reporting.reports import selected
 
 BUCKETS = (
     "more than 24 h before",

@@ -1,20 +1,27 @@
 """What each report shows: service rows as JSON objects and as display cells, and the e-mail.
 
-``report_render`` lays the cells out; the ``report`` commands and the daemon's scheduled
+``render`` lays the cells out; the ``report`` commands and the daemon's scheduled
 reports both start here, so the admin gets the same report on screen and by mail.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from tdl_inbox.app import App, utc_now
-from tdl_inbox.cli.output import human_duration, short_time, to_jsonable
-from tdl_inbox.cli.report_render import Report, Table, render_html, render_markdown
-from tdl_inbox.services.arrivals import arrival_histogram
-from tdl_inbox.services.received import Hop
-from tdl_inbox.services.reports import (
+from sqlalchemy.orm import Session, sessionmaker
+
+from tdl_inbox.adapters.store import BlobStore
+from tdl_inbox.domain.assignments import Assignment
+from tdl_inbox.services.grading.versions import Policy
+from tdl_inbox.services.reporting.arrivals import arrival_histogram
+from tdl_inbox.services.reporting.formatting import human_duration, short_time, to_jsonable
+from tdl_inbox.services.reporting.received import Hop
+from tdl_inbox.services.reporting.render import Report, Table, render_html, render_markdown
+from tdl_inbox.services.reporting.reports import (
     LateRow,
     MissingRow,
     SummaryRow,
@@ -22,38 +29,52 @@ from tdl_inbox.services.reports import (
     summary_report,
 )
 
+
+@dataclass(frozen=True)
+class ReportScope:
+    """What composing a report reads and how it shows times; an entry point builds it."""
+
+    sessions: sessionmaker[Session]
+    store: BlobStore
+    assignments: Mapping[str, Assignment]
+    counting: Policy
+    course_name: str
+    zone: ZoneInfo
+    now: datetime
+
+
 NO_ROSTER = "no roster: import one with `tdl-inbox roster import FILE.csv` to see who is missing"
 
 
-def hop_line(hop: Hop, app: App) -> str:
-    when = short_time(hop.at, app.settings.course.zone) or "no readable time"
+def hop_line(hop: Hop, scope: ReportScope) -> str:
+    when = short_time(hop.at, scope.zone) or "no readable time"
     return f"{hop.from_ or '?'} → {hop.by or '?'} at {when}"
 
 
-def _hops_text(row: LateRow, app: App) -> str:
+def _hops_text(row: LateRow, scope: ReportScope) -> str:
     if row.received is None:
         return "raw message unreadable"
-    return "\n".join(hop_line(hop, app) for hop in row.received) or "no Received: headers"
+    return "\n".join(hop_line(hop, scope) for hop in row.received) or "no Received: headers"
 
 
-def hop_json(hop: Hop, app: App) -> dict[str, Any]:
-    at = to_jsonable(hop.at, app.settings.course.zone)
+def hop_json(hop: Hop, scope: ReportScope) -> dict[str, Any]:
+    at = to_jsonable(hop.at, scope.zone)
     return {"from": hop.from_, "by": hop.by, "at": at, "raw": hop.raw}
 
 
-def late_json(rows: Sequence[LateRow], app: App) -> list[dict[str, Any]]:
+def late_json(rows: Sequence[LateRow], scope: ReportScope) -> list[dict[str, Any]]:
     out = []
     for row in rows:
-        item = to_jsonable(row, app.settings.course.zone)
+        item = to_jsonable(row, scope.zone)
         item["late_by"] = human_duration(row.late_by_seconds)
-        item["received"] = [hop_json(hop, app) for hop in row.received or ()]
+        item["received"] = [hop_json(hop, scope) for hop in row.received or ()]
         item["raw_message_readable"] = row.received is not None
         out.append(item)
     return out
 
 
-def late_document(rows: Sequence[LateRow], app: App, assignment: str | None) -> Report:
-    zone = app.settings.course.zone
+def late_document(rows: Sequence[LateRow], scope: ReportScope, assignment: str | None) -> Report:
+    zone = scope.zone
     suspected = sum(row.delivery_delay_suspected for row in rows)
     table = Table(
         title=f"Late versions{f' of {assignment}' if assignment else ''}: {len(rows)}",
@@ -82,7 +103,7 @@ def late_document(rows: Sequence[LateRow], app: App, assignment: str | None) -> 
                 row.late_by_seconds,
                 short_time(row.sent_at, zone),
                 row.delivery_delay_suspected,
-                _hops_text(row, app),
+                _hops_text(row, scope),
             ]
             for row in rows
         ],
@@ -93,11 +114,11 @@ def late_document(rows: Sequence[LateRow], app: App, assignment: str | None) -> 
         " The deadline includes the student's extension, if any.",
         details=["\n".join(f"Received: {hop.raw}" for hop in row.received or ()) for row in rows],
     )
-    return document(app, "Late submissions", [table])
+    return document(scope, "Late submissions", [table])
 
 
-def missing_document(rows: Sequence[MissingRow], app: App, roster: bool) -> Report:
-    zone = app.settings.course.zone
+def missing_document(rows: Sequence[MissingRow], scope: ReportScope, roster: bool) -> Report:
+    zone = scope.zone
     table = Table(
         title=f"Missing: {len(rows)}",
         columns=[
@@ -129,14 +150,14 @@ def missing_document(rows: Sequence[MissingRow], app: App, roster: bool) -> Repo
             else NO_ROSTER
         ),
     )
-    return document(app, "Missing submissions", [table])
+    return document(scope, "Missing submissions", [table])
 
 
 SUMMARY_COLUMNS = ["on_time", "late", "late_versions", "missing", "graded", "pending"]
 
 
-def summary_document(rows: Sequence[SummaryRow], app: App) -> Report:
-    zone = app.settings.course.zone
+def summary_document(rows: Sequence[SummaryRow], scope: ReportScope) -> Report:
+    zone = scope.zone
     table = Table(
         title="Per assignment",
         columns=["assignment", "deadline", *[c.replace("_", " ") for c in SUMMARY_COLUMNS]],
@@ -149,32 +170,33 @@ def summary_document(rows: Sequence[SummaryRow], app: App) -> Report:
         " versions; missing: roster students without an on-time version after their deadline"
         " (blank: no roster); graded/pending: counting versions with/without a grade.",
     )
-    return document(app, "Summary", [table])
+    return document(scope, "Summary", [table])
 
 
-def document(app: App, title: str, tables: list[Table]) -> Report:
-    zone = app.settings.course.zone
-    subtitle = f"{app.settings.course.name} · generated {short_time(utc_now(), zone)}"
+def document(scope: ReportScope, title: str, tables: list[Table]) -> Report:
+    zone = scope.zone
+    subtitle = f"{scope.course_name} · generated {short_time(scope.now, zone)}"
     return Report(title=title, subtitle=subtitle, tables=tables, zone=zone)
 
 
-def with_chart(doc: Report, app: App, assignment: str | None) -> Report:
-    with app.sessions.begin() as session:
-        chart = arrival_histogram(session, app.ctx.assignments, assignment)
+def with_chart(doc: Report, scope: ReportScope, assignment: str | None) -> Report:
+    with scope.sessions.begin() as session:
+        chart = arrival_histogram(session, scope.assignments, assignment)
     return Report(doc.title, doc.subtitle, doc.tables, chart, doc.zone)
 
 
-def report_mail(app: App, assignment: str | None = None) -> tuple[str, str, str]:
+def report_mail(scope: ReportScope, assignment: str | None = None) -> tuple[str, str, str]:
     """Subject, Markdown text and HTML of the admin's mail: the summary, then the late versions
     (of ``assignment``, or all), with the arrivals chart. For ``report late --email`` and the
     daemon's scheduled reports."""
-    with app.sessions.begin() as session:
-        late = late_report(session, app.store, app.ctx.assignments, assignment)
-        summary = summary_report(
-            session, app.ctx.assignments, app.settings.grading.counting, utc_now()
-        )
-    tables = [*summary_document(summary, app).tables, *late_document(late, app, assignment).tables]
-    mail = with_chart(document(app, "Late submissions and summary", tables), app, assignment)
+    with scope.sessions.begin() as session:
+        late = late_report(session, scope.store, scope.assignments, assignment)
+        summary = summary_report(session, scope.assignments, scope.counting, scope.now)
+    tables = [
+        *summary_document(summary, scope).tables,
+        *late_document(late, scope, assignment).tables,
+    ]
+    mail = with_chart(document(scope, "Late submissions and summary", tables), scope, assignment)
     plural = "" if len(late) == 1 else "s"
-    subject = f"{app.settings.course.name}: {len(late)} late submission{plural}"
+    subject = f"{scope.course_name}: {len(late)} late submission{plural}"
     return subject, render_markdown(mail), render_html(mail)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from tdl_inbox.config.schema import Settings
 from tdl_inbox.domain.assignments import Assignment, Kind
 from tdl_inbox.domain.subjects import DEFAULT_KIND_ALIASES
-from tdl_inbox.services.receipts import ReceiptPolicy
+from tdl_inbox.services.mail.receipts import ReceiptPolicy
 
 
 @dataclass(frozen=True)

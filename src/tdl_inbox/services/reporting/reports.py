@@ -22,10 +22,10 @@ from tdl_inbox.adapters.db.models import Extension, Grade, Message, Student, Sub
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.assignments import Assignment
 from tdl_inbox.domain.lateness import cutoff
-from tdl_inbox.services.received import Hop, hops_reader
-from tdl_inbox.services.roster import owner_of_student
-from tdl_inbox.services.verdicts import refresh_verdicts
-from tdl_inbox.services.versions import Policy, ranked
+from tdl_inbox.services.grading.roster import owner_of_student
+from tdl_inbox.services.grading.versions import Policy, ranked
+from tdl_inbox.services.intake.verdicts import refresh_verdicts
+from tdl_inbox.services.reporting.received import Hop, hops_reader
 
 _UNKNOWN = datetime.max.replace(tzinfo=UTC)
 

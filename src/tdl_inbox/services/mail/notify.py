@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tdl_inbox.config.schema import Settings
 from tdl_inbox.errors import ConfigError
-from tdl_inbox.services.outbox import Letter, enqueue
+from tdl_inbox.services.mail.outbox import Letter, enqueue
 
 log = logging.getLogger(__name__)
 

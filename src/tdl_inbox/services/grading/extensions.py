@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from tdl_inbox.adapters.db.models import Extension
 from tdl_inbox.domain.assignments import Assignment
 from tdl_inbox.errors import NotFound, TdlInboxError
-from tdl_inbox.services.grading import owner_for
-from tdl_inbox.services.verdicts import refresh_verdicts
+from tdl_inbox.services.grading.grades import owner_for
+from tdl_inbox.services.intake.verdicts import refresh_verdicts
 
 
 @dataclass(frozen=True)

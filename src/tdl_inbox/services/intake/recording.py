@@ -21,12 +21,12 @@ from tdl_inbox.adapters.mime import ParsedMail, parse_mail
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.classify import Accepted, Rejected, classify
 from tdl_inbox.domain.lateness import judge
-from tdl_inbox.services.batch_lookups import BatchLookups
-from tdl_inbox.services.batch_rows import BatchRows, Row
-from tdl_inbox.services.context import IngestContext
-from tdl_inbox.services.receipts import ReceiptPolicy, queue_receipt
-from tdl_inbox.services.roster import Link, link_in
-from tdl_inbox.services.verdicts import deadline_with_extension
+from tdl_inbox.services.grading.roster import Link, link_in
+from tdl_inbox.services.intake.batch_lookups import BatchLookups
+from tdl_inbox.services.intake.batch_rows import BatchRows, Row
+from tdl_inbox.services.intake.context import IngestContext
+from tdl_inbox.services.intake.verdicts import deadline_with_extension
+from tdl_inbox.services.mail.receipts import ReceiptPolicy, queue_receipt
 
 
 class Outcome(enum.Enum):

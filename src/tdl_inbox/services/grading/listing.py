@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from tdl_inbox.adapters.db.models import Attachment, Message, Rejection, Student, Submission
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.assignments import Assignment
-from tdl_inbox.services.verdicts import refresh_verdicts
-from tdl_inbox.services.versions import Policy, counting_ids
+from tdl_inbox.services.grading.versions import Policy, counting_ids
+from tdl_inbox.services.intake.verdicts import refresh_verdicts
 
 
 @dataclass(frozen=True)

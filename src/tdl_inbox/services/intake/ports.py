@@ -1,19 +1,42 @@
 """What services need from the outside world, as protocols.
 
-The real implementations live in ``tdl_inbox.adapters``; tests use them too, against real
+The real implementations live in ``tdl_inbox.adapters`` and import this module (the one place
+adapters depend on services: they implement its ports); tests use them too, against real
 servers, so these protocols exist to keep services independent of imapclient, not for mocks.
+The mailbox's value types live here too, so importing a service never imports imapclient.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from tdl_inbox.adapters.imap import FolderStatus, MessageMeta, RawMessage
-
 Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class FolderStatus:
+    uidvalidity: int
+    exists: int
+
+
+@dataclass(frozen=True)
+class MessageMeta:
+    uid: int
+    size: int
+    arrived_at: datetime
+    message_id: str | None
+    provider_id: str | None
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    uid: int
+    raw: bytes
+    arrived_at: datetime
 
 
 class Mailbox(Protocol):

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from tdl_inbox.adapters.db.models import ExamResult, Student, Submission
 from tdl_inbox.domain.assignments import Assignment
 from tdl_inbox.domain.grading import Coefficients, final_grade
-from tdl_inbox.services.roster import owner_of_student
-from tdl_inbox.services.versions import Policy, current_grades, is_counting
+from tdl_inbox.services.grading.roster import owner_of_student
+from tdl_inbox.services.grading.versions import Policy, current_grades, is_counting
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from tdl_inbox.adapters.db.models import Message, Student, Submission
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.errors import TdlInboxError
-from tdl_inbox.services.versions import Policy, ranked
+from tdl_inbox.services.grading.versions import Policy, ranked
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 _RESERVED = {

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import Extension, Message, Student, StudentAddress
 from tdl_inbox.domain.names import name_key
-from tdl_inbox.services.roster import SessionRoster
+from tdl_inbox.services.grading.roster import SessionRoster
 
 
 class BatchLookups:

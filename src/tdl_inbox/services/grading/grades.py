@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from tdl_inbox.adapters.db.models import Claim, ExamResult, Grade, Student, Submission
 from tdl_inbox.domain.assignments import Assignment
 from tdl_inbox.errors import NotFound, TdlInboxError
-from tdl_inbox.services.roster import find_student, owner_of_name, owner_of_student
-from tdl_inbox.services.versions import Policy, ranked
+from tdl_inbox.services.grading.roster import find_student, owner_of_name, owner_of_student
+from tdl_inbox.services.grading.versions import Policy, ranked
 
 
 class InvalidGrade(TdlInboxError):

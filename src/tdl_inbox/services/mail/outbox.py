@@ -26,7 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from tdl_inbox.adapters.db.models import OutboxItem
 from tdl_inbox.errors import SmtpError, SmtpRejected
-from tdl_inbox.services.ports import Clock
+from tdl_inbox.services.intake.ports import Clock
 
 log = logging.getLogger(__name__)
 STALE_SENDING = timedelta(minutes=10)

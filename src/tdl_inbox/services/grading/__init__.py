@@ -1,0 +1,1 @@
+"""Grading: the roster, versions, the queue and claims, grades, the grade book, export."""

@@ -1,0 +1,1 @@
+"""Mail: the outbox and what goes in it (receipts to students, reports and alerts to the admin)."""

@@ -1,0 +1,1 @@
+"""Operations: what the daemon is doing and whether a configuration can do its job."""

@@ -1,0 +1,1 @@
+"""Reporting: the admin's reports as rows, documents (tables, Markdown, HTML) and CSV."""
