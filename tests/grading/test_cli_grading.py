@@ -83,7 +83,7 @@ def test_queue_next_grade_show_and_grades(run, deliver, tmp_path):
     files = sorted(
         p.relative_to(export_dir).as_posix() for p in export_dir.rglob("*") if p.is_file()
     )
-    assert "Ivan Ivanov/_.._evil.pdf" in files
+    assert f"s{sid} - Ivan Ivanov/_.._evil.pdf" in files
     assert all(".." not in part.split("/")[0] for part in files)
     code, _, err = run("export", "--assignment", "theory-1", str(export_dir))
     assert code == 1
