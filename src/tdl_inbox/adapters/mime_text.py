@@ -200,13 +200,17 @@ class _TextOfHtml(HTMLParser):
         elif tag == "a" and self._link is not None:
             href, start = self._link
             self._link = None
-            if href not in "".join(self.chunks[start:]):
-                self.chunks.append(f" ({href})")
+            # A URL as its own label is kept apart from what follows, which may be glued to it.
+            self.chunks.append(" " if href in "".join(self.chunks[start:]) else f" ({href})")
 
     def handle_data(self, data: str) -> None:
         if self._hidden:
             return
-        self.chunks.append(data if self._pre else _SPACES.sub(" ", data))
+        if not self._pre:
+            data = _SPACES.sub(" ", data)
+            if not self.chunks or self.chunks[-1].endswith("\n"):
+                data = data.lstrip(" ")
+        self.chunks.append(data)
 
 
 def _html_to_text(page: str) -> tuple[str, list[str]]:
@@ -216,5 +220,4 @@ def _html_to_text(page: str) -> tuple[str, list[str]]:
         parser.close()
     except (AssertionError, ValueError):  # the parser's own complaints about broken markup
         pass
-    lines = (line.strip(" ") for line in "".join(parser.chunks).split("\n"))
-    return "\n".join(lines), parser.hrefs
+    return "".join(parser.chunks), parser.hrefs
