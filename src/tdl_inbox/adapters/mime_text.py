@@ -52,9 +52,15 @@ class MailText:
 def mail_text(raw: bytes) -> MailText:
     """The body text and links of a raw message; never raises on malformed mail."""
     try:
-        root = _tree(raw)
-    except (ValueError, LookupError, RecursionError, AssertionError):
+        return _mail_text(raw)
+    except MemoryError:
+        raise
+    except Exception:  # as in mime.parse_mail: one odd message must not stop ``show``
         return MailText("", ())
+
+
+def _mail_text(raw: bytes) -> MailText:
+    root = _tree(raw)
     if root is None:
         return MailText("", ())
     plain: list[str] = []
