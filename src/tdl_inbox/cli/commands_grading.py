@@ -12,7 +12,7 @@ from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_op
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.services.grading import queue as work
 from tdl_inbox.services.grading.details import submission_details
-from tdl_inbox.services.grading.export import export_assignment
+from tdl_inbox.services.grading.export import MANIFEST, export_assignment
 from tdl_inbox.services.grading.grades import record_grade
 from tdl_inbox.services.reporting.formatting import human_duration, short_time, to_jsonable
 
@@ -143,7 +143,8 @@ def release_cmd(state: CliState, submission_id: int) -> None:
 def show_cmd(
     state: CliState, submission_id: int, fmt: str, as_json: bool, output: Path | None
 ) -> None:
-    """Everything about one submission: student, times, verdict, versions, grades, files."""
+    """Everything about one submission: student, times, verdict, files (each with a path
+    ending in its type's extension), the links and text of the mail, versions, grades."""
     app = state.app()
     with app.sessions.begin() as session:
         details = submission_details(
@@ -173,7 +174,17 @@ def show_cmd(
         ],
         ["counts", "yes" if details.counts else "no (another version counts)"],
         ["raw message", details.raw_message_path],
-        *[[f"file {a.filename}", f"{a.path} ({a.size} bytes)"] for a in details.attachments],
+        *[
+            [f"file {a.filename}", f"{a.open_path or a.path} ({a.size} bytes)"]
+            for a in details.attachments
+        ],
+        *[["link", url] for url in details.links],
+        [
+            "text",
+            "(the raw message cannot be read)"
+            if details.body_text is None
+            else details.body_text or "(none)",
+        ],
     ]
     emit_table(f"Submission {submission_id}", ["field", "value"], summary, output)
     versions = [
@@ -214,14 +225,23 @@ def show_cmd(
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @pass_state
 def export_cmd(state: CliState, assignment: str, directory: Path) -> None:
-    """Copy the counting versions' files into DIRECTORY/<student>/."""
+    """Copy the counting versions' files into DIRECTORY/s<id> - <student>/, listed in
+    DIRECTORY/manifest.csv."""
     app = state.app_for_assignment(assignment)
     with app.sessions.begin() as session:
         done = export_assignment(
-            session, app.store, app.settings.grading.counting, assignment, directory
+            session,
+            app.store,
+            app.settings.grading.counting,
+            assignment,
+            directory,
+            app.settings.course.zone,
         )
     files = sum(len(e.files) for e in done)
-    click.echo(f"exported {files} files of {len(done)} students to {directory}")
+    click.echo(
+        f"exported {files} files of {len(done)} students to {directory}"
+        f" (list: {directory / MANIFEST})"
+    )
 
 
 @click.command("grade")
