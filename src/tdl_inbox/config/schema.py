@@ -154,8 +154,9 @@ class ReceiptsConfig(_Section):
     """Receipts are sent only when [smtp] is configured too."""
     language: Literal["en", "ru"] = "en"
     max_per_sender_per_hour: int = Field(default=10, ge=5)
-    max_age_hours: float | None = Field(default=None, gt=0)
-    """Messages that arrived longer ago than this when recorded get no receipt (backlog import)."""
+    max_age_hours: float | None = Field(default=72, gt=0)
+    """Messages that arrived longer ago than this when recorded get no receipt, so a first
+    install mid-term or a rebuilt database does not answer the whole old mailbox."""
     max_attempts: int = Field(default=12, ge=1)
 
 
