@@ -8,7 +8,6 @@ from servers.smtp import SmtpSink
 from support import PASSWORD_ENV, config_text, migrated_app
 from tdl_inbox.app import App
 
-
 # The suite's mail arrived in 2019: receipts tests lift the age limit unless they test it.
 OLD_MAIL_HOURS = 100_000
 

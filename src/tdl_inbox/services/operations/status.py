@@ -47,7 +47,8 @@ def poll_succeeded(
             settings,
             "mailbox polls work again",
             f"Polls failed from {short_time(failing_since, zone)} and succeeded again at "
-            f"{short_time(now, zone)}. Nothing needs doing; mail that arrived meanwhile is recorded.",
+            f"{short_time(now, zone)}. Nothing needs doing; mail that arrived meanwhile is "
+            "recorded.",
             f"recovered:{failing_since.isoformat()}",
             now,
         )
@@ -83,7 +84,8 @@ def poll_failed(session: Session, settings: Settings, now: datetime, error: str)
             session,
             settings,
             "mailbox polls are failing",
-            f"Every poll since {short_time(failing_since, settings.course.zone)} failed. Last error: {error}\n"
+            f"Every poll since {short_time(failing_since, settings.course.zone)} failed. "
+            f"Last error: {error}\n"
             "Is Proton Mail Bridge running and logged in? Try `tdl-inbox check`.",
             f"failing:{failing_since.isoformat()}",
             now,
