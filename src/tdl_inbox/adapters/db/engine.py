@@ -6,14 +6,17 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tdl_inbox.errors import ConfigError
+from tdl_inbox.errors import ConfigError, DatabaseError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_READONLY = 8
+"""Primary result code of "attempt to write a readonly database" (and its extended codes)."""
+PG_READ_ONLY_TRANSACTION = "25006"
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -37,6 +40,38 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _where(engine: Engine) -> str:
+    path = sqlite_path(str(engine.url))
+    return str(path) if path is not None else engine.url.render_as_string(hide_password=True)
+
+
+def _cannot_write(context: ExceptionContext) -> None:
+    """Turn "this database cannot be written" into one line naming it, for every command."""
+    original = context.original_exception
+    code = getattr(original, "sqlite_errorcode", None)
+    readonly = (isinstance(code, int) and code & 0xFF == SQLITE_READONLY) or (
+        getattr(original, "sqlstate", None) == PG_READ_ONLY_TRANSACTION
+    )
+    if not readonly or context.engine is None:
+        return
+    reason = str(original).strip().splitlines()[0]
+    message = f"the database {_where(context.engine)} cannot be written ({reason})"
+    if context.engine.dialect.name == "sqlite":
+        message += (
+            ": check its permissions and attributes (ls -l, lsattr) and those of its directory"
+        )
+    raise DatabaseError(message)
+
+
+def require_writable(engine: Engine) -> None:
+    """Raise DatabaseError unless a write transaction can be made (it is rolled back)."""
+    with engine.connect() as connection, connection.begin() as transaction:
+        # Matches no row, but still needs a write lock: SQLite and PostgreSQL refuse it
+        # on a read-only file or in a read-only transaction.
+        connection.execute(text("DELETE FROM alembic_version WHERE 1 = 0"))
+        transaction.rollback()
+
+
 def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
@@ -57,6 +92,7 @@ def make_engine(url: str) -> Engine:
             f"database.url: driver {exc.name} is not installed "
             "(for PostgreSQL: pip install 'tdl-inbox[postgres]')"
         ) from None
+    event.listen(engine, "handle_error", _cannot_write)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _on_sqlite_connect)
         # pysqlite's own transaction handling defers BEGIN; emit it ourselves so that
