@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,49 @@ def require_writable(engine: Engine) -> None:
         # on a read-only file or in a read-only transaction.
         connection.execute(text("DELETE FROM alembic_version WHERE 1 = 0"))
         transaction.rollback()
+
+
+class DatabaseFileReplaced(DatabaseError):
+    """The SQLite file at the configured path is not the one this process opened."""
+
+
+@dataclass(frozen=True)
+class DatabaseFileWatch:
+    """The identity (device, inode) of the SQLite file a long-running process opened."""
+
+    path: Path
+    identity: tuple[int, int]
+
+    def check(self) -> None:
+        """Raise DatabaseFileReplaced if the path no longer leads to the file opened."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            raise DatabaseFileReplaced(
+                f"the database file {self.path} was removed while the daemon ran"
+            ) from None
+        if (st.st_dev, st.st_ino) != self.identity:
+            raise DatabaseFileReplaced(
+                f"the database file {self.path} was replaced while the daemon ran "
+                "(it is not the file opened at start)"
+            )
+
+
+def watch_database_file(engine: Engine) -> DatabaseFileWatch | None:
+    """Note which file the engine opened and refuse every later commit once it is gone.
+
+    An open SQLite connection keeps writing into a removed (unlinked) file, or a new
+    connection silently opens whatever now sits at the path: either way commits would land
+    where nobody will read them. None for databases that are not SQLite files.
+    """
+    path = sqlite_path(str(engine.url))
+    if path is None:
+        return None
+    with engine.connect():  # the pooled connection stays open on this very file
+        st = os.stat(path)
+    watch = DatabaseFileWatch(path, (st.st_dev, st.st_ino))
+    event.listen(engine, "commit", lambda _connection: watch.check())
+    return watch
 
 
 def make_engine(url: str) -> Engine:

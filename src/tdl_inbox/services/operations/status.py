@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import DaemonState, FolderState, Message, OutboxItem
 from tdl_inbox.config.schema import Settings
-from tdl_inbox.services.mail.notify import queue_alert
+from tdl_inbox.services.mail.notify import queue_alert, send_alert_now
+from tdl_inbox.services.mail.outbox import SenderFactory
 from tdl_inbox.services.reporting.formatting import short_time
 
 
@@ -91,6 +92,23 @@ def poll_failed(session: Session, settings: Settings, now: datetime, error: str)
             now,
         )
         _set(session, "failure_alert", "sent", now)
+
+
+def database_file_lost(
+    settings: Settings, open_sender: SenderFactory, error: str, now: datetime
+) -> int:
+    """Tell the admin the daemon stopped because its database file is gone (sent at once)."""
+    return send_alert_now(
+        settings,
+        open_sender,
+        "the daemon stopped: its database file is gone",
+        f"{error} (noticed at {short_time(now, settings.course.zone)}).\n\n"
+        "The daemon stopped so that nothing more is recorded into a file nobody will read. "
+        "Nothing is lost: mail stays in the mailbox and is recorded again when the daemon runs "
+        "on a database. Restore the file from a backup, or run `tdl-inbox db upgrade` to start "
+        "a new one, then start the daemon again.",
+        now,
+    )
 
 
 @dataclass(frozen=True)
