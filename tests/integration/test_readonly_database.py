@@ -28,16 +28,25 @@ NO_DAC_OVERRIDE = ["setpriv", "--bounding-set=-dac_override,-fowner", "--"]
 
 
 @contextlib.contextmanager
-def read_only_mode(path: Path) -> Iterator[list[str]]:
-    """Mode 0444; yields the command prefix that makes the mode apply to this process's user."""
+def _mode(path: Path, mode: int) -> Iterator[list[str]]:
+    """Yields the command prefix that makes the mode apply to this process's user."""
     if os.geteuid() == 0 and shutil.which("setpriv") is None:
         pytest.fail("running as root needs setpriv (util-linux) to drop CAP_DAC_OVERRIDE")
-    mode = path.stat().st_mode
-    path.chmod(0o444)
+    before = path.stat().st_mode
+    path.chmod(mode)
     try:
         yield NO_DAC_OVERRIDE if os.geteuid() == 0 else []
     finally:
-        path.chmod(mode)
+        path.chmod(before)
+
+
+def read_only_mode(path: Path) -> contextlib.AbstractContextManager[list[str]]:
+    return _mode(path, 0o444)
+
+
+def read_only_directory(path: Path) -> contextlib.AbstractContextManager[list[str]]:
+    """The file is writable, but its -wal and -shm files cannot be created beside it."""
+    return _mode(path.parent, 0o555)
 
 
 @contextlib.contextmanager
@@ -51,15 +60,18 @@ def immutable(path: Path) -> Iterator[list[str]]:
         subprocess.run(["chattr", "-i", str(path)], check=True)
 
 
-@pytest.fixture(params=["mode 0444", "chattr +i"])
+LOCKS = {"mode 0444": read_only_mode, "chattr +i": immutable, "directory 0555": read_only_directory}
+
+
+@pytest.fixture(params=list(LOCKS))
 def locked(request):
-    return read_only_mode if request.param == "mode 0444" else immutable
+    return LOCKS[request.param]
 
 
 def test_every_command_says_the_database_cannot_be_written(
     dovecot, imap_folder, make_app, tmp_path, locked
 ):
-    app = make_app(imap_folder, db_url=f"sqlite:///{tmp_path}/term.db")
+    app = make_app(imap_folder, db_url=f"sqlite:///{tmp_path}/db/term.db")
     append(dovecot, imap_folder, submission("Theory 1 - Ivan Ivanov"), ARRIVED)
     poll(app)
     append(dovecot, imap_folder, submission("Theory 1 - Anna Petrova", "anna@example.org"), ARRIVED)

@@ -41,6 +41,10 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class DatabaseNotWritable(DatabaseError):
+    """The database refuses writes: a read-only file, directory or transaction."""
+
+
 def _where(engine: Engine) -> str:
     path = sqlite_path(str(engine.url))
     return str(path) if path is not None else engine.url.render_as_string(hide_password=True)
@@ -61,11 +65,11 @@ def _cannot_write(context: ExceptionContext) -> None:
         message += (
             ": check its permissions and attributes (ls -l, lsattr) and those of its directory"
         )
-    raise DatabaseError(message)
+    raise DatabaseNotWritable(message)
 
 
 def require_writable(engine: Engine) -> None:
-    """Raise DatabaseError unless a write transaction can be made (it is rolled back)."""
+    """Raise DatabaseNotWritable unless a write can be made (it is rolled back)."""
     with engine.connect() as connection, connection.begin() as transaction:
         # Matches no row, but still needs a write lock: SQLite and PostgreSQL refuse it
         # on a read-only file or in a read-only transaction.

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import make_url
 
-from tdl_inbox.adapters.db.engine import make_engine, require_writable
+from tdl_inbox.adapters.db.engine import DatabaseNotWritable, make_engine, require_writable
 from tdl_inbox.adapters.db.migrate import current_revision, require_current
 from tdl_inbox.adapters.imap import ImapMailbox, ImapParams
 from tdl_inbox.adapters.smtp import SmtpParams, SmtpSender
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.config.loading import read_imap_password, read_password
 from tdl_inbox.config.schema import Settings
-from tdl_inbox.errors import ConfigError, DatabaseError, TdlInboxError
+from tdl_inbox.errors import ConfigError, TdlInboxError
 
 
 @dataclass(frozen=True)
@@ -77,12 +77,11 @@ def check_database(settings: Settings) -> CheckResult:
         try:
             require_current(engine)
             revision = current_revision(engine)
-            try:
-                require_writable(engine)
-            except DatabaseError as exc:  # already names the database
-                return CheckResult("database", False, str(exc))
+            require_writable(engine)
         finally:
             engine.dispose()
+    except DatabaseNotWritable as exc:  # names the database already
+        return CheckResult("database", False, str(exc))
     except TdlInboxError as exc:
         return CheckResult("database", False, f"{where}: {exc}")
     except Exception as exc:  # any driver error: report it as this part's problem
