@@ -68,8 +68,6 @@ def test_upgrade_recomputes_stored_name_keys(database_url):
             assert db.execute(select(Extension.owner, Extension.granted_at)).all() == [
                 (new_owner, T.replace(day=2))
             ]
-            assert db.execute(select(ExamResult.owner, ExamResult.points)).all() == [
-                (new_owner, 7)
-            ]
+            assert db.execute(select(ExamResult.owner, ExamResult.points)).all() == [(new_owner, 7)]
     finally:
         engine.dispose()

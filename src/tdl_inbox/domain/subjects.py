@@ -159,9 +159,7 @@ def parse_subject(subject: str | None, aliases: Mapping[str, Kind] | None = None
         missing = Reason.of(ReasonCode.NO_NAME_AFTER_NUMBER, head=head)
     else:
         found_text = text[rest : rest + 20]
-        raise SubjectError(
-            Reason.of(ReasonCode.TEXT_GLUED_TO_NUMBER, head=head, found=found_text)
-        )
+        raise SubjectError(Reason.of(ReasonCode.TEXT_GLUED_TO_NUMBER, head=head, found=found_text))
     student, trailing = split_note(student)
     if trailing is not None:
         notes.append(trailing)
