@@ -42,7 +42,7 @@ def roster_json(run) -> list[dict[str, object]]:
 def test_roster_from_a_russian_spreadsheet(run, tmp_path, text):
     path = tmp_path / "roster.csv"
     path.write_text(text, encoding="utf-8")
-    code, out, err = run("roster", "import", str(path))
+    code, _, err = run("roster", "import", str(path))
     assert (code, err) == (0, "")
     (student,) = roster_json(run)
     assert student["email"] == "ivan@example.org"
@@ -181,6 +181,7 @@ def test_a_version_note_is_not_a_second_student(run, deliver):
     code, out, _ = run("show", str(second), "--json")
     assert json.loads(out)["note"] == "исправленная версия"
     code, out, _ = run("show", str(second))
+    assert code == 0
     assert "исправленная версия" in out
     code, out, _ = run("grades", "--json")
     assert [row["student"] for row in json.loads(out)] == ["Мария Сидорова"]
