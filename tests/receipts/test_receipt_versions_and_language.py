@@ -56,6 +56,7 @@ def test_three_versions_in_one_poll_each_receipt_explains_its_own(
     assert "ON TIME" in second
     assert "v2.pdf (200 bytes" in second
     assert "This version now counts for grading (version 2)" in second
+    assert "Your note" not in second
 
     assert "LATE by 5 min" in third
     assert "v3.pdf (300 bytes" in third
@@ -106,3 +107,15 @@ def test_russian_rejections_and_sizes_are_russian(dovecot, imap_folder, smtp_sin
     for body in by_rcpt.values():
         for english in ("unknown assignment", "no student name", "does not start", "bytes"):
             assert english not in body
+
+
+def test_a_note_is_repeated_in_the_receipt(dovecot, imap_folder, smtp_sink, receipts_app):
+    subject = "theory1-Мария Сидорова (исправленная версия)"
+    append(dovecot, imap_folder, submission(subject, "m@example.org"), FIRST)
+    app = receipts_app(language="ru")
+    poll(app)
+    app.flush_outbox()
+    (received,) = smtp_sink.wait_for(1)
+    body = received.message.get_content()
+    assert "записано как theory-1, студент: Мария Сидорова." in body
+    assert "Ваша пометка к этой версии: исправленная версия" in body

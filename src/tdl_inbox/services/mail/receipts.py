@@ -84,6 +84,7 @@ def _submission_lines(
     zone_name = f"{policy.zone.key}, UTC{sub.arrived_at.astimezone(zone).strftime('%z')}"
     lines = [
         t["recorded"].format(assignment=sub.assignment, student=_clean(sub.student, 100)),
+        *([t["note"].format(note=_clean(sub.note, 100))] if sub.note else []),
         "",
         t["arrived"].format(arrived=_local(sub.arrived_at, zone), zone=zone_name),
         t["deadline"].format(deadline=_local(sub.deadline, zone), zone=zone_name),
