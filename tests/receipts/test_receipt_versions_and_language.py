@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from servers.imap_fill import append
 from support import poll, submission
+from tdl_inbox.adapters.db.models import Submission
 from tdl_inbox.app import App
+from tdl_inbox.cli.main import main
 
 pytestmark = pytest.mark.dovecot
 
@@ -119,3 +122,22 @@ def test_a_note_is_repeated_in_the_receipt(dovecot, imap_folder, smtp_sink, rece
     body = received.message.get_content()
     assert "записано как theory-1, студент: Мария Сидорова." in body
     assert "Ваша пометка к этой версии: исправленная версия" in body
+
+
+def test_a_version_the_staff_chose_is_named_as_chosen(
+    dovecot, imap_folder, smtp_sink, receipts_app
+):
+    raw = submission("Theory 1 - Ivan Ivanov", "ivan@example.org", message_id="<v1@example.org>")
+    append(dovecot, imap_folder, raw, LATE)
+    app = receipts_app()
+    poll(app)
+    with app.sessions.begin() as session:
+        (first_id,) = session.scalars(select(Submission.id)).all()
+    assert main(["--config", str(app.settings.source), "choose", str(first_id)]) == 0
+    raw = submission("Theory 1 - Ivan Ivanov", "ivan@example.org", message_id="<v2@example.org>")
+    append(dovecot, imap_folder, raw, LATE + timedelta(hours=1))
+
+    _, second = bodies_by_version(app, smtp_sink, 2)
+
+    assert "Version 1 (received 2019-03-17 00:05:00) counts for grading" in second
+    assert "the course staff chose it" in second
