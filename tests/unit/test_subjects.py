@@ -122,6 +122,14 @@ WITH_NOTES = [
     ),
     ("whole name in brackets stays", "Lab 1 - (Ivan Ivanov)", L, 1, "(Ivan Ivanov)", None),
     (
+        "glued brackets stay",
+        'Lab 1 - =HYPERLINK("http://evil")',
+        L,
+        1,
+        '=HYPERLINK("http://evil")',
+        None,
+    ),
+    (
         "hyphenated name stays",
         "Lab 1 - Anna-Maria Ivanova-Petrova",
         L,

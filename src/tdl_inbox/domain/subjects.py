@@ -65,8 +65,9 @@ _NOTE_GLUE = " ,;:.!_/|-‐‑‒–—―−"
 _MAX_NOTES = 4
 _NOTE_WINDOW = 160
 """Notes are looked for in the last characters of a name only: it keeps parsing linear."""
+# A bracketed note is a word of its own: "=HYPERLINK(...)" or "f(x)" keeps its brackets.
 _TRAILING_BRACKETS = re.compile(
-    r"[(\[{（【]([^()\[\]{}（）【】]{0,120})[)\]}）】][\s.,;:!_\-‐‑‒–—―−]*$"
+    r"(?<=[\s,;:_/|\-‐‑‒–—―−])[(\[{（【]([^()\[\]{}（）【】]{0,120})[)\]}）】][\s.,;:!_\-‐‑‒–—―−]*$"
 )
 _TRAILING_MARK = re.compile(
     r"(?:(?<=[\s,;:_/|\-‐‑‒–—―−])|^)(" + _VERSION_MARK + r")[\s.,;:!_\-‐‑‒–—―−]*$",
