@@ -185,3 +185,27 @@ def test_a_version_note_is_not_a_second_student(run, deliver):
     assert "исправленная версия" in out
     code, out, _ = run("grades", "--json")
     assert [row["student"] for row in json.loads(out)] == ["Мария Сидорова"]
+
+
+def test_exam_import_without_a_roster_goes_by_name(run, tmp_path, deliver):
+    deliver("Theory 1 - Ivan Ivanov", ON_TIME)
+    code, _, err = run("exam", "import", exam_file(tmp_path, "name,points\nИван Иванов,6\n"))
+    assert (code, err) == (0, "")
+    assert grades_by_student(run) == {"Ivan Ivanov": 6}
+    text = "email,points\nivan@example.org,6\n"
+    code, _, err = run("exam", "import", exam_file(tmp_path, text))
+    assert code == 1
+    assert "line 2: ivan@example.org is an address, but without a roster" in err
+
+
+def test_adding_a_student_imported_without_an_address_completes_them(run, tmp_path):
+    path = tmp_path / "roster.csv"
+    path.write_text("name,email\nИван Иванов,\n", encoding="utf-8")
+    assert run("roster", "import", str(path))[0] == 0
+    assert run("roster", "add", "Ivan Ivanov", "ivan@example.org", "--group", "B05")[0] == 0
+    (student,) = roster_json(run)
+    assert (student["name"], student["email"], student["group"]) == (
+        "Ivan Ivanov",
+        "ivan@example.org",
+        "B05",
+    )

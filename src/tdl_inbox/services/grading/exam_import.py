@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 from tdl_inbox.errors import TdlInboxError
 from tdl_inbox.services.grading.csv_input import read_table
 from tdl_inbox.services.grading.grades import owner_for, set_exam
+from tdl_inbox.services.grading.roster import owner_of_student
 
 STUDENT_COLUMNS = ("student", "name", "email")
+STUDENT_OWNER_PREFIX = owner_of_student(0).removesuffix("0")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,11 @@ def import_exam(session: Session, text: str, max_points: float, now: datetime) -
             owner, name = owner_for(session, entry.student)
         except TdlInboxError as exc:
             raise TdlInboxError(f"exam CSV line {entry.line}: {exc}") from None
+        if "@" in entry.student and not owner.startswith(STUDENT_OWNER_PREFIX):
+            raise TdlInboxError(
+                f"exam CSV line {entry.line}: {entry.student} is an address, but without a "
+                "roster students are known only by name"
+            )
         if owner in seen:
             raise TdlInboxError(
                 f"exam CSV line {entry.line}: {name} is already on line {seen[owner]}"

@@ -193,10 +193,15 @@ def add_student(
     )
     if owner is not None:
         raise TdlInboxError(f"{email} already belongs to {owner.name} (id {owner.id})")
-    student = Student(
-        name=name, name_key=name_key(name), email=email, group=group or None, mipt=mipt
+    # A student imported without an address gets this one rather than a namesake.
+    student = session.scalar(
+        select(Student).where(Student.name_key == name_key(name), Student.email.is_(None))
     )
-    session.add(student)
+    if student is None:
+        student = Student()
+        session.add(student)
+    student.name, student.name_key = name, name_key(name)
+    student.email, student.group, student.mipt = email, group or student.group, mipt
     session.flush()
     link_address(session, email, student)
     relink_all(session)
