@@ -1,7 +1,8 @@
 """submission note; name keys recomputed for more spellings
 
 ``submission.note`` keeps what a subject said about the version after the name (``v2``,
-``(исправленная версия)``), which is no longer part of the student's name.
+``(исправленная версия)``), which is no longer part of the student's name: names already
+recorded with such a note are split the same way (downgrade puts the note back in brackets).
 
 The name key now matches more romanisations of Russian names (``Vasilieva`` and
 ``Васильева``). Keys are stored, so they are recomputed: ``student.name_key`` from the name,
@@ -125,6 +126,74 @@ def _owner_rule(name_key: Callable[[str], str]) -> Callable[[str], str]:
     return owner_of_name
 
 
+# The subject grammar's note rule as it was at this revision.
+_VERSION_MARK = (
+    r"(?:v|ver|vers|version|в|вер|верс|версия|attempt|try|попытка|вариант)\.? ?№? ?\d{1,3}"
+    r"(?:\.\d{1,3})?"
+    r"|(?:\d{1,3}(?:st|nd|rd|th|-?я|-?ая)?|second|third|вторая|третья) (?:version|версия)"
+    r"|(?:final|finally|fixed|fix|corrected|correction|updated|update|revised|resubmission"
+    r"|resubmitted|resubmit|new version|final version|fixed version|updated version"
+    r"|corrected version|исправлено|исправлена|исправлен|исправленное|исправленная"
+    r"|исправленный|исправление|исправления|исправленная версия|исправленный вариант"
+    r"|исправленная работа|новая версия|новый вариант|обновлено|обновлённая версия"
+    r"|обновленная версия|финал|финальная версия|финальный вариант|окончательная версия"
+    r"|окончательный вариант|доработано|доработанная версия|доработанный вариант|повторно"
+    r"|повторная отправка|пересдача|переотправка)"
+)
+_NOTE_GLUE = " ,;:.!_/|-‐‑‒–—―−"
+_MAX_NOTES = 4
+_NOTE_WINDOW = 160
+_TRAILING_BRACKETS = re.compile(
+    r"(?<=[\s,;:_/|\-‐‑‒–—―−])[(\[{（【]([^()\[\]{}（）【】]{0,120})[)\]}）】][\s.,;:!_\-‐‑‒–—―−]*$"
+)
+_TRAILING_MARK = re.compile(
+    r"(?:(?<=[\s,;:_/|\-‐‑‒–—―−])|^)(" + _VERSION_MARK + r")[\s.,;:!_\-‐‑‒–—―−]*$",
+    re.IGNORECASE,
+)
+
+
+def _split_note(name: str) -> tuple[str, str | None]:
+    notes: list[str] = []
+    for _ in range(_MAX_NOTES):
+        offset = max(len(name) - _NOTE_WINDOW, 0)
+        tail = name[offset:]
+        found = _TRAILING_BRACKETS.search(tail) or _TRAILING_MARK.search(tail)
+        if found is None:
+            break
+        remaining = name[: offset + found.start()].rstrip(_NOTE_GLUE)
+        if not any(char.isalpha() for char in remaining):
+            break
+        note = " ".join(found.group(1).strip(_NOTE_GLUE).split())
+        if note:
+            notes.insert(0, note)
+        name = remaining
+    return name, " ".join(notes) or None
+
+
+def _split_recorded_names() -> None:
+    bind = op.get_bind()
+    for submission_id, student in bind.execute(
+        sa.text("SELECT id, student FROM submission WHERE note IS NULL")
+    ).fetchall():
+        name, note = _split_note(student)
+        if note is not None:
+            bind.execute(
+                sa.text("UPDATE submission SET student = :name, note = :note WHERE id = :id"),
+                {"name": name, "note": note[:1000], "id": submission_id},
+            )
+
+
+def _join_recorded_names() -> None:
+    bind = op.get_bind()
+    for submission_id, student, note in bind.execute(
+        sa.text("SELECT id, student, note FROM submission WHERE note IS NOT NULL")
+    ).fetchall():
+        bind.execute(
+            sa.text("UPDATE submission SET student = :name WHERE id = :id"),
+            {"name": f"{student} ({note})"[:255], "id": submission_id},
+        )
+
+
 def _rekey(name_key: Callable[[str], str]) -> None:
     bind = op.get_bind()
     owner_of_name = _owner_rule(name_key)
@@ -192,10 +261,12 @@ def _rekey(name_key: Callable[[str], str]) -> None:
 def upgrade() -> None:
     with op.batch_alter_table("submission", schema=None) as batch_op:
         batch_op.add_column(sa.Column("note", sa.Text(), nullable=True))
+    _split_recorded_names()
     _rekey(_key_rule(_new_skeleton))
 
 
 def downgrade() -> None:
+    _join_recorded_names()
     _rekey(_key_rule(_old_skeleton))
     with op.batch_alter_table("submission", schema=None) as batch_op:
         batch_op.drop_column("note")

@@ -71,3 +71,56 @@ def test_upgrade_recomputes_stored_name_keys(database_url):
             assert db.execute(select(ExamResult.owner, ExamResult.points)).all() == [(new_owner, 7)]
     finally:
         engine.dispose()
+
+
+def _insert_submission(db, submission_id: int, student: str, owner: str) -> None:
+    db.execute(
+        text(
+            "INSERT INTO message (id, folder, uidvalidity, uid, raw_sha256, size, "
+            "arrived_at, recorded_at) VALUES (:id, 'INBOX', 1, :id, 'x', 1, :t, :t)"
+        ),
+        {"id": submission_id, "t": T},
+    )
+    db.execute(
+        text(
+            "INSERT INTO submission (id, message_pk, assignment, student, owner, "
+            "link_manual, chosen, arrived_at, deadline, late, late_by_seconds, "
+            "delivery_delay_suspected) VALUES (:id, :id, 'theory-1', :student, :owner, "
+            "false, false, :t, :t, false, 0, false)"
+        ),
+        {"id": submission_id, "student": student, "owner": owner, "t": T},
+    )
+
+
+def test_names_recorded_with_a_note_are_split_and_joined_back_on_downgrade(database_url):
+    engine = make_engine(database_url)
+    try:
+        config = _alembic_config(engine)
+        command.upgrade(config, "0005")
+        with engine.begin() as db:
+            _insert_submission(db, 1, "Мария Сидорова", "n:plain")
+            _insert_submission(db, 2, "Мария Сидорова (исправленная версия)", "n:with-note")
+            _insert_submission(db, 3, "=HYPERLINK(1)", "n:formula")
+        upgrade(engine)
+        owner = owner_of_name("Мария Сидорова")
+        with engine.connect() as db:
+            rows = db.execute(
+                select(Submission.student, Submission.note, Submission.owner).order_by(
+                    Submission.id
+                )
+            ).all()
+        assert rows == [
+            ("Мария Сидорова", None, owner),
+            ("Мария Сидорова", "исправленная версия", owner),
+            ("=HYPERLINK(1)", None, owner_of_name("=HYPERLINK(1)")),
+        ]
+        command.downgrade(config, "0005")
+        with engine.connect() as db:
+            students = db.scalars(text("SELECT student FROM submission ORDER BY id")).all()
+        assert students == [
+            "Мария Сидорова",
+            "Мария Сидорова (исправленная версия)",
+            "=HYPERLINK(1)",
+        ]
+    finally:
+        engine.dispose()
