@@ -130,14 +130,14 @@ def _counting_line(session: Session, policy: ReceiptPolicy, sub: Submission) -> 
     if counting.id == mine.id:
         return t["counts_this"].format(version=mine.version)
     if counting.chosen:
-        why = "counts_chosen"
+        text = "counts_chosen"
     elif mine.late and not counting.late:
-        why = "counts_on_time"
+        text = "counts_on_time"
     elif counting.version > mine.version:
-        why = "counts_newer"
+        text = "counts_newer"
     else:
-        why = "counts_earlier"
-    return t[why].format(version=counting.version, when=_local(counting.arrived_at, policy.zone))
+        text = "counts_earlier"
+    return t[text].format(version=counting.version, when=_local(counting.arrived_at, policy.zone))
 
 
 def queue_receipt(
@@ -146,7 +146,7 @@ def queue_receipt(
     message: Message,
     mail: ParsedMail,
     now: datetime,
-    why: Reason | None = None,
+    why: Reason | None,
 ) -> OutboxItem | None:
     """Queue the receipt for a just-recorded message (flushed, so it has an id); ``why`` is
     the reason a rejected one was not recorded, told to the student in their language."""
