@@ -112,6 +112,7 @@ WITH_NOTES = [
     ("two notes", "Lab 1 - Ivan Ivanov v2 (fixed)", L, 1, "Ivan Ivanov", "v2 fixed"),
     ("note before the dash", "Theory 2 (fixed) - Ivan Ivanov", T, 2, "Ivan Ivanov", "fixed"),
     ("mark before the dash", "Theory 2 v2 - Ivan Ivanov", T, 2, "Ivan Ivanov", "v2"),
+    ("empty brackets before the dash", "Theory 2 () - Ivan v2", T, 2, "Ivan", "v2"),
     (
         "vtoraya versiya",
         "Лаба 1 - Иван Иванов (вторая версия)",
@@ -410,3 +411,24 @@ def _outcome_with_code(subject: str) -> ParsedSubject | SubjectError:
         return parse_subject(subject)
     except SubjectError as error:
         return error
+
+
+leading_notes = st.sampled_from(["()", "[]", "(fixed)", "[v2]", "v2", "ver. 3", "final", "( )"])
+
+
+@settings(max_examples=300)
+@given(
+    kind=kinds,
+    number=numbers,
+    student=names,
+    lead=leading_notes,
+    separator=separators,
+    marks=st.lists(version_marks, max_size=2),
+)
+def test_a_note_before_the_dash_is_not_the_name(
+    kind: Kind, number: int, student: str, lead: str, separator: str, marks: list[str]
+) -> None:
+    subject = " ".join([format_subject(kind, number, "").rstrip(" -"), lead, separator, student])
+    parsed = parse_subject(" ".join([subject, *marks]))
+    assert (parsed.kind, parsed.number, parsed.student) == (kind, number, student)
+    assert parsed.note is None or parsed.note == " ".join(parsed.note.split())

@@ -1,7 +1,8 @@
 """The subject grammar: which mail subjects are submissions, and for what.
 
 A submission subject is ``<kind> <number> - <student>``, e.g. ``Theory 2 - Ivan Ivanov`` or
-``Лаба №1 — Иван Иванов``. This module only reads the already-decoded header text; checking the
+``Лаба №1 — Иван Иванов``; the dash may be left out (``Theory 2 Иван Иванов``), and a version
+note after the name (``v2``, ``(исправленная версия)``) is kept apart from it. This module only reads the already-decoded header text; checking the
 number against the configured assignments and the name against the roster is the caller's job.
 Everything here is pure and linear-time in the length of the subject.
 """
@@ -148,7 +149,7 @@ def parse_subject(subject: str | None, aliases: Mapping[str, Kind] | None = None
     rest = number_match.end()
     lead = _LEADING_NOTE.match(text, rest)
     if lead is not None:  # "Theory 2 (fixed) - Ivan", "Theory 2 v2 - Ivan"
-        notes.append(_note_text(lead.group(1) or lead.group(2)))
+        notes += [note] if (note := _note_text(lead.group(1) or lead.group(2) or "")) else []
         rest = lead.end()
     separator = _SEPARATOR.match(text, rest)
     if separator is not None:
