@@ -2,8 +2,9 @@
 
 A submission subject is ``<kind> <number> - <student>``, e.g. ``Theory 2 - Ivan Ivanov`` or
 ``Лаба №1 — Иван Иванов``; the dash may be left out (``Theory 2 Иван Иванов``), and a version
-note after the name (``v2``, ``(исправленная версия)``) is kept apart from it. This module only reads the already-decoded header text; checking the
-number against the configured assignments and the name against the roster is the caller's job.
+note after the name (``v2``, ``(исправленная версия)``) is kept apart from it. This module
+only reads the already-decoded header text; checking the number against the configured
+assignments and the name against the roster is the caller's job.
 Everything here is pure and linear-time in the length of the subject.
 """
 
