@@ -126,7 +126,7 @@ def test_exam_import_for_the_whole_class(run, tmp_path):
     run("roster", "add", "Иван Иванов", "ivan@example.org")
     run("roster", "add", "Пётр Петров", "petr@example.org")
     run("roster", "add", "Екатерина Васильева", "kate@example.org")
-    text = "\ufeffstudent;points\nIvan Ivanov;7,5\npetr@example.org;10\nEkaterina Vasilieva;0\n"
+    text = "\ufeffstudent;points\nIvan Ivanov;7,5\npetr@example.org;10\nEkaterina Vasilieva;0,0\n"
     code, out, err = run("exam", "import", exam_file(tmp_path, text))
     assert (code, err) == (0, "")
     assert "3 results recorded" in out
