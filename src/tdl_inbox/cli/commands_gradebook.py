@@ -1,4 +1,4 @@
-"""The grade book: ``exam set``, ``exam``, ``grades``."""
+"""The grade book: ``exam set``, ``exam import``, ``grades``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from tdl_inbox.app import utc_now
 from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, formats_option, write_csv
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.domain.grading import Coefficients
+from tdl_inbox.errors import TdlInboxError
 from tdl_inbox.services.grading.gradebook import gradebook
 from tdl_inbox.services.grading.grades import set_exam
 from tdl_inbox.services.reporting.csv_text import render_csv
@@ -31,6 +32,29 @@ def exam_set(state: CliState, student: str, points: float) -> None:
     with app.sessions.begin() as session:
         name = set_exam(session, student, points, app.settings.grading.exam_max_points, utc_now())
     click.echo(f"exam: {name} {points:g} / {app.settings.grading.exam_max_points:g}")
+
+
+@exam.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_state
+def exam_import(state: CliState, csv_file: Path) -> None:
+    """Record the whole class's exam points from a CSV file, all or nothing.
+
+    Columns: student (or name, or email: a roster id, e-mail or name) and points. Comma,
+    semicolon or tab separated; a decimal comma is fine. A bad line is refused with its number
+    and nothing is recorded.
+    """
+    from tdl_inbox.services.grading.exam_import import import_exam
+
+    try:
+        text = csv_file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise TdlInboxError(f"{csv_file} is not UTF-8 text; save it as CSV UTF-8") from None
+    app = state.app()
+    max_points = app.settings.grading.exam_max_points
+    with app.sessions.begin() as session:
+        count = import_exam(session, text, max_points, utc_now())
+    click.echo(f"exam: {count} results recorded (out of {max_points:g})")
 
 
 # As the README promises: p_hw and p_exam to 4 decimals, the grade to 2.

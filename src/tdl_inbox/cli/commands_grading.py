@@ -162,6 +162,7 @@ def show_cmd(
             details.student + (f" (roster id {details.student_id})" if details.student_id else ""),
         ],
         ["name in subject", details.name_in_subject],
+        ["note", details.note or ""],
         ["flag", details.link_flag or ""],
         ["sender", details.sender or ""],
         ["subject", details.subject or ""],

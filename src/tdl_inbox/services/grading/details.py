@@ -65,6 +65,8 @@ class SubmissionDetails:
     student: str
     student_id: int | None
     name_in_subject: str
+    note: str | None
+    """What the subject said about this version after the name (``v2``, ``(fixed)``)."""
     link_flag: str | None
     sender: str | None
     subject: str | None
@@ -146,6 +148,7 @@ def submission_details(
         student=roster.name if roster else sub.student,
         student_id=sub.student_id,
         name_in_subject=sub.student,
+        note=sub.note,
         link_flag=sub.link_flag,
         sender=message.sender,
         subject=message.subject,
