@@ -23,11 +23,11 @@ def test_failing_polls_alert_once_and_recovery_alerts_once(smtp_sink, receipts_a
     with app.sessions.begin() as session:
         for minutes in (0, 10, 31, 45, 60):
             poll_failed(
-                session, app.settings, T0 + timedelta(minutes=minutes), "connection refused"
+                session, app.alert_policy(), T0 + timedelta(minutes=minutes), "connection refused"
             )
-        poll_succeeded(session, app.settings, T0 + timedelta(minutes=61), uidvalidity_changed=False)
-        poll_succeeded(session, app.settings, T0 + timedelta(minutes=62), uidvalidity_changed=False)
-        status = current_status(session, T0, None)
+        for minutes in (61, 62):
+            poll_succeeded(session, app.alert_policy(), T0 + timedelta(minutes=minutes), False)
+        status = current_status(session, T0, None, False)
     assert status.failing_since is None
     assert status.last_successful_poll == T0 + timedelta(minutes=62)
     app.flush_outbox(force=True)
@@ -46,7 +46,7 @@ def test_uidvalidity_change_alerts_the_admin(dovecot, imap_folder, smtp_sink, re
     append(dovecot, imap_folder, submission("Theory 1 - Ivan Ivanov"), T0)
     report = poll(app)
     with app.sessions.begin() as session:
-        poll_succeeded(session, app.settings, T0, report.uidvalidity_changed)
+        poll_succeeded(session, app.alert_policy(), T0, report.uidvalidity_changed)
     app.flush_outbox(force=True)
     subjects = [m["Subject"] for m in smtp_sink.messages() if m["To"] == "admin@example.org"]
     assert subjects == [f"[tdl-inbox] UIDVALIDITY of {imap_folder} changed"]

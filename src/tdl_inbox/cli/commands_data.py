@@ -6,15 +6,14 @@ from pathlib import Path
 
 import click
 
-from tdl_inbox.adapters.db.engine import sqlite_path
+from tdl_inbox.app import database_exists, ingest_context
 from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.domain.classify import Accepted, classify
 from tdl_inbox.domain.subjects import SubjectError, parse_subject
 from tdl_inbox.errors import ConfigError, TdlInboxError
-from tdl_inbox.services.grading.extensions import ExtensionRow, extension_rows
+from tdl_inbox.services.grading.extensions import ExtensionRow, extensions_by_assignment
 from tdl_inbox.services.grading.listing import assignment_rows, rejected_rows, submission_rows
-from tdl_inbox.services.intake.context import ingest_context
 from tdl_inbox.services.reporting.formatting import human_duration, iso, short_time, to_jsonable
 
 
@@ -67,19 +66,14 @@ def parse_subject_cmd(
 
 def _extensions_by_assignment(state: CliState) -> dict[str, list[ExtensionRow]]:
     """Granted extensions, when the database is there to ask (the listing works without it)."""
-    path = sqlite_path(state.settings().database.url)
-    if path is not None and not path.exists():
+    if not database_exists(state.settings()):
         return {}  # listing assignments must not create a database as a side effect
     try:
         app = state.app()
         with app.sessions.begin() as session:
-            rows = extension_rows(session)
+            return extensions_by_assignment(session)
     except TdlInboxError:
         return {}
-    grouped: dict[str, list[ExtensionRow]] = {}
-    for row in rows:
-        grouped.setdefault(row.assignment, []).append(row)
-    return grouped
 
 
 @click.command()

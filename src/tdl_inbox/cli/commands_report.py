@@ -14,6 +14,7 @@ from tdl_inbox.app import utc_now
 from tdl_inbox.cli.output import chosen_format, formats_option
 from tdl_inbox.cli.report_output import emit_report
 from tdl_inbox.cli.state import CliState, pass_state
+from tdl_inbox.services.grading.roster import has_roster
 from tdl_inbox.services.mail.notify import queue_report
 from tdl_inbox.services.reporting.documents import (
     NO_ROSTER,
@@ -26,7 +27,6 @@ from tdl_inbox.services.reporting.documents import (
 )
 from tdl_inbox.services.reporting.formatting import to_jsonable
 from tdl_inbox.services.reporting.reports import (
-    has_roster,
     late_report,
     missing_report,
     summary_report,
@@ -63,7 +63,7 @@ def late_cmd(
     if email:
         subject, text, html = report_mail(app.report_scope(), assignment)
         with app.sessions.begin() as session:
-            queued = queue_report(session, app.settings, subject, text, html, utc_now())
+            queued = queue_report(session, app.admin_mail(), subject, text, html, utc_now())
         flushed = app.flush_outbox()
         problem = f" ({flushed.error}; the daemon retries)" if flushed.error else ""
         whom = f"{queued} recipient{'' if queued == 1 else 's'}"

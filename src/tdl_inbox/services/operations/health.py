@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
@@ -10,8 +12,6 @@ from tdl_inbox.adapters.db.engine import make_engine
 from tdl_inbox.adapters.db.migrate import current_revision, require_current
 from tdl_inbox.adapters.imap import ImapMailbox, ImapParams
 from tdl_inbox.adapters.store import BlobStore
-from tdl_inbox.config.loading import read_imap_password
-from tdl_inbox.config.schema import Settings
 from tdl_inbox.errors import TdlInboxError
 
 
@@ -22,34 +22,38 @@ class CheckResult:
     detail: str
 
 
-def check_mailbox(settings: Settings) -> CheckResult:
-    m = settings.mailbox
+@dataclass(frozen=True)
+class HealthTargets:
+    """What ``check`` looks at, built from the config by the composition root."""
+
+    config_source: Path | None
+    assignment_count: int
+    database_url: str
+    store_dir: Path
+    folder: str
+    imap_params: Callable[[], ImapParams]
+    """Called inside the check: a missing password is that check's failure."""
+
+
+def check_mailbox(imap_params: Callable[[], ImapParams], folder: str) -> CheckResult:
     try:
-        params = ImapParams(
-            m.host,
-            m.port,
-            m.security,
-            m.username,
-            read_imap_password(m),
-            m.cafile,
-            m.timeout_seconds,
-        )
-        with ImapMailbox(params) as mailbox:
-            status = mailbox.select(m.folder)
+        m = imap_params()
+        with ImapMailbox(m) as mailbox:
+            status = mailbox.select(folder)
     except TdlInboxError as exc:
         return CheckResult("mailbox", False, str(exc))
     return CheckResult(
         "mailbox",
         True,
         f"logged in to {m.host}:{m.port} ({m.security}) as {m.username}; "
-        f"folder {m.folder} holds {status.exists} messages (UIDVALIDITY {status.uidvalidity})",
+        f"folder {folder} holds {status.exists} messages (UIDVALIDITY {status.uidvalidity})",
     )
 
 
-def check_database(settings: Settings) -> CheckResult:
-    where = make_url(settings.database.url).render_as_string(hide_password=True)
+def check_database(url: str) -> CheckResult:
+    where = make_url(url).render_as_string(hide_password=True)
     try:
-        engine = make_engine(settings.database.url)
+        engine = make_engine(url)
         try:
             require_current(engine)
             revision = current_revision(engine)
@@ -63,18 +67,23 @@ def check_database(settings: Settings) -> CheckResult:
     return CheckResult("database", True, f"{where} is at revision {revision}")
 
 
-def check_store(settings: Settings) -> CheckResult:
-    assert settings.storage.dir is not None
+def check_store(directory: Path) -> CheckResult:
     try:
-        BlobStore(settings.storage.dir).ensure()
+        BlobStore(directory).ensure()
     except TdlInboxError as exc:
         return CheckResult("storage", False, str(exc))
-    return CheckResult("storage", True, f"{settings.storage.dir} is writable")
+    return CheckResult("storage", True, f"{directory} is writable")
 
 
-def check_all(settings: Settings) -> list[CheckResult]:
-    assignments = settings.assignments()
+def check_all(targets: HealthTargets) -> list[CheckResult]:
     config = CheckResult(
-        "config", True, f"{settings.source}: {len(assignments)} assignments configured"
+        "config",
+        True,
+        f"{targets.config_source}: {targets.assignment_count} assignments configured",
     )
-    return [config, check_database(settings), check_store(settings), check_mailbox(settings)]
+    return [
+        config,
+        check_database(targets.database_url),
+        check_store(targets.store_dir),
+        check_mailbox(targets.imap_params, targets.folder),
+    ]

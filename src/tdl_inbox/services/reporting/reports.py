@@ -22,7 +22,7 @@ from tdl_inbox.adapters.db.models import Extension, Grade, Message, Student, Sub
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.assignments import Assignment
 from tdl_inbox.domain.lateness import cutoff
-from tdl_inbox.services.grading.roster import owner_of_student
+from tdl_inbox.services.grading.roster import has_roster, owner_of_student
 from tdl_inbox.services.grading.versions import Policy, ranked
 from tdl_inbox.services.intake.verdicts import refresh_verdicts
 from tdl_inbox.services.reporting.received import Hop, hops_reader
@@ -167,10 +167,6 @@ def late_report(
     order = _order(assignments)
     keys = sorted(by_assignment, key=lambda key: order.get(key, (_UNKNOWN, key)))
     return [row for key in keys for row in by_assignment[key]]
-
-
-def has_roster(session: Session) -> bool:
-    return session.scalar(select(Student.id).limit(1)) is not None
 
 
 def _missing(session: Session, assignments: list[Assignment], now: datetime) -> list[MissingRow]:
