@@ -14,7 +14,7 @@ from tdl_inbox.domain.subjects import SubjectError, parse_subject
 from tdl_inbox.errors import ConfigError, TdlInboxError
 from tdl_inbox.services.grading.extensions import ExtensionRow, extensions_by_assignment
 from tdl_inbox.services.grading.listing import assignment_rows, rejected_rows, submission_rows
-from tdl_inbox.services.reporting.formatting import human_duration, iso, short_time, to_jsonable
+from tdl_inbox.services.reporting.formatting import iso, short_time, to_jsonable, verdict_text
 
 
 @click.command("parse-subject")
@@ -137,7 +137,7 @@ def submissions(
             r.student,
             r.sender or "",
             short_time(r.arrived_at, zone),
-            _verdict(r.late, r.late_by_seconds, r.delivery_delay_suspected),
+            verdict_text(r.late, r.late_by_seconds, r.delivery_delay_suspected),
             ", ".join(a.filename for a in r.attachments),
         ]
         for r in rows
@@ -167,13 +167,6 @@ def rejected(state: CliState, fmt: str, as_json: bool, output: Path | None) -> N
         for r in rows
     ]
     emit_table("Rejected messages", ["id", "subject", "sender", "arrived", "reason"], table, output)
-
-
-def _verdict(late: bool, late_by_seconds: int, delay_suspected: bool) -> str:
-    if not late:
-        return "on time"
-    text = "LATE " + human_duration(late_by_seconds)
-    return text + " (Date: before deadline)" if delay_suspected else text
 
 
 COMMANDS = [parse_subject_cmd, assignments, submissions, rejected]

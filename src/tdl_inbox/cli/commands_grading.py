@@ -14,7 +14,7 @@ from tdl_inbox.services.grading import queue as work
 from tdl_inbox.services.grading.details import submission_details
 from tdl_inbox.services.grading.export import export_assignment
 from tdl_inbox.services.grading.grades import record_grade
-from tdl_inbox.services.reporting.formatting import human_duration, short_time, to_jsonable
+from tdl_inbox.services.reporting.formatting import short_time, to_jsonable, verdict_text
 
 grader_option = click.option(
     "--grader",
@@ -38,7 +38,7 @@ def _item_rows(items: list[work.QueueItem], app: App) -> list[list[str]]:
             i.assignment,
             i.student,
             short_time(i.arrived_at, zone),
-            "LATE" if i.late else "on time",
+            verdict_text(i.late),
             i.status
             + (f" by {i.claimed_by}" if i.claimed_by else "")
             + (f": {i.flag}" if i.flag else ""),
@@ -153,7 +153,7 @@ def show_cmd(
     if chosen_format(fmt, as_json) == "json":
         emit_json(to_jsonable(details, zone), output)
         return
-    verdict = "LATE " + human_duration(details.late_by_seconds) if details.late else "on time"
+    verdict = verdict_text(details.late, details.late_by_seconds)
     summary = [
         ["assignment", details.assignment],
         [
@@ -180,7 +180,7 @@ def show_cmd(
         [
             str(v.id),
             short_time(v.arrived_at, zone),
-            "LATE" if v.late else "on time",
+            verdict_text(v.late),
             "yes" if v.counts else "",
             "" if v.points is None else f"{v.points:g}",
         ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -84,16 +83,8 @@ def assignment_rows(assignments: Mapping[str, Assignment]) -> list[AssignmentRow
 
 
 def blob_paths(store: BlobStore) -> Callable[[str], str]:
-    """``str(store.path_for(digest).resolve())`` as a function of the digest, resolving the store's
-    root once: below it nothing is a symlink (the store creates every directory and file), so
-    a listing of thousands of files costs no system call per file."""
-    sha256 = os.path.join(store.root.resolve(), "sha256")
-    sep = os.sep
-
-    def path(digest: str) -> str:
-        return f"{sha256}{sep}{digest[:2]}{sep}{digest[2:4]}{sep}{digest}"
-
-    return path
+    """``str(store.path_for(digest).resolve())`` as a function of the digest."""
+    return store.paths(resolved=True)
 
 
 def attachment_rows(

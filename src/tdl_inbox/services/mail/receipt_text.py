@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from tdl_inbox.domain.lateness import duration_parts
+
 Language = Literal["en", "ru"]
 
 TEXTS: dict[Language, dict[str, str]] = {
@@ -74,9 +76,7 @@ TEXTS: dict[Language, dict[str, str]] = {
 
 def duration(seconds: int, language: Language) -> str:
     days_u, hours_u, minutes_u, seconds_u = TEXTS[language]["units"].split()
-    days, rest = divmod(max(seconds, 0), 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
+    days, hours, minutes, secs = duration_parts(seconds)
     parts = [(days, days_u), (hours, hours_u), (minutes, minutes_u), (secs, seconds_u)]
     shown = [f"{value} {unit}" for value, unit in parts if value][:2]
     return " ".join(shown) or f"0 {seconds_u}"

@@ -24,7 +24,7 @@ from tdl_inbox.domain.assignments import Assignment
 from tdl_inbox.domain.lateness import cutoff
 from tdl_inbox.services.grading.roster import has_roster, owner_of_student
 from tdl_inbox.services.grading.versions import Policy, ranked
-from tdl_inbox.services.intake.verdicts import refresh_verdicts
+from tdl_inbox.services.intake.verdicts import deadline_with_extension, refresh_verdicts
 from tdl_inbox.services.reporting.received import Hop, hops_reader
 
 _UNKNOWN = datetime.max.replace(tzinfo=UTC)
@@ -201,7 +201,7 @@ def _missing(session: Session, assignments: list[Assignment], now: datetime) -> 
     for sid, name, group, email in people:
         for a in assignments:
             until = extended.get((owner_of_student(sid), a.key))
-            deadline = a.deadline if until is None else max(a.deadline, until)
+            deadline = deadline_with_extension(a, until)
             if now < cutoff(deadline) or (sid, a.key) in on_time:
                 continue
             late = late_counts.get((sid, a.key), 0)
