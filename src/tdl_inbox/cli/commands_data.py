@@ -7,7 +7,13 @@ from pathlib import Path
 import click
 
 from tdl_inbox.app import database_exists, ingest_context
-from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options
+from tdl_inbox.cli.output import (
+    assignment_option,
+    chosen_format,
+    emit_json,
+    emit_table,
+    format_options,
+)
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.domain.classify import Accepted, classify
 from tdl_inbox.domain.subjects import SubjectError, parse_subject
@@ -116,7 +122,7 @@ def assignments(state: CliState, fmt: str, as_json: bool, output: Path | None) -
 
 
 @click.command()
-@click.option("--assignment", "-a", help="Only this assignment, e.g. theory-2.")
+@assignment_option
 @format_options
 @pass_state
 def submissions(

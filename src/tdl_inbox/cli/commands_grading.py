@@ -8,7 +8,13 @@ from pathlib import Path
 import click
 
 from tdl_inbox.app import App, utc_now
-from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options
+from tdl_inbox.cli.output import (
+    assignment_option,
+    chosen_format,
+    emit_json,
+    emit_table,
+    format_options,
+)
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.services.grading import queue as work
 from tdl_inbox.services.grading.details import submission_details
@@ -23,7 +29,6 @@ grader_option = click.option(
     envvar="TDL_INBOX_GRADER",
     help="Your name ($TDL_INBOX_GRADER).",
 )
-assignment_option = click.option("--assignment", "-a", help="Only this assignment, e.g. theory-2.")
 
 
 def _ttl(app: App) -> timedelta:

@@ -14,6 +14,8 @@ from rich.table import Table
 
 FORMATS = ("table", "json")
 
+assignment_option = click.option("--assignment", "-a", help="Only this assignment, e.g. theory-2.")
+
 
 def format_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--format table|json``, ``--json`` (= ``--format json``) and ``--output FILE``."""
