@@ -104,18 +104,18 @@ def late_report(
     refresh_verdicts(session, assignments)
     query = (
         select(
-            Submission.id,
-            Submission.assignment,
-            func.coalesce(Student.name, Submission.student),
-            Submission.student_id,
-            Message.sender,
-            Message.subject,
-            Submission.arrived_at,
-            Submission.deadline,
-            Submission.late_by_seconds,
-            Message.sent_at,
-            Submission.delivery_delay_suspected,
-            Message.raw_sha256,
+            Submission.id.label("id"),
+            Submission.assignment.label("assignment"),
+            func.coalesce(Student.name, Submission.student).label("student"),
+            Submission.student_id.label("student_id"),
+            Message.sender.label("sender"),
+            Message.subject.label("subject"),
+            Submission.arrived_at.label("arrived_at"),
+            Submission.deadline.label("deadline"),
+            Submission.late_by_seconds.label("late_by_seconds"),
+            Message.sent_at.label("sent_at"),
+            Submission.delivery_delay_suspected.label("delivery_delay_suspected"),
+            Message.raw_sha256.label("raw_sha256"),
         )
         .join(Message, Message.id == Submission.message_pk)
         .outerjoin(Student, Student.id == Submission.student_id)
@@ -130,35 +130,8 @@ def late_report(
     session.flush()  # the refreshed verdicts, for the plain query below
     hops = hops_reader(store)
     found = [
-        LateRow(
-            id,
-            key,
-            student,
-            student_id,
-            sender,
-            subject,
-            arrived_at,
-            deadline,
-            late_by_seconds,
-            sent_at,
-            delay_suspected,
-            raw_sha256,
-            hops(raw_sha256),
-        )
-        for (
-            id,
-            key,
-            student,
-            student_id,
-            sender,
-            subject,
-            arrived_at,
-            deadline,
-            late_by_seconds,
-            sent_at,
-            delay_suspected,
-            raw_sha256,
-        ) in session.connection().execute(query)
+        LateRow(**row._mapping, received=hops(row.raw_sha256))
+        for row in session.connection().execute(query)
     ]
     found.sort(key=attrgetter("arrived_at"))  # stable: versions that arrived together stay by id
     by_assignment: dict[str, list[LateRow]] = {}
