@@ -127,3 +127,23 @@ def test_init_writes_config_and_creates_database(capsys, tmp_path):
     code, out, _ = run(capsys, "--config", str(config), "init")
     assert code == 0
     assert "keeping it" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["extend", "Ivan Ivanov", "theory-1"],
+        ["extend", "Ivan Ivanov", "theory-1", "--until", "next friday"],
+        ["roster", "link", "not-an-address", "Ivan Ivanov"],
+    ],
+    ids=["extend-without-until", "extend-bad-until", "link-bad-address"],
+)
+def test_a_bad_command_line_value_is_a_usage_error(capsys, tmp_path, argv):
+    config = tmp_path / "tdl-inbox.toml"
+    config.write_text(Path(EXAMPLE).read_text(encoding="utf-8"), encoding="utf-8")
+    code, out, err = run(capsys, "--config", str(config), *argv)
+    assert code == 2  # as click's own usage errors
+    assert out == ""
+    assert len(err.splitlines()) == 1
+    assert "see tdl-inbox --help" in err
+    assert not (tmp_path / "tdl-inbox.db").exists()  # refused before opening anything

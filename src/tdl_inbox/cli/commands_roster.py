@@ -58,6 +58,8 @@ def roster_import(state: CliState, csv_file: Path) -> None:
 @pass_state
 def roster_link(state: CliState, email: str, student: str) -> None:
     """Record that EMAIL belongs to STUDENT (roster id, e-mail or name)."""
+    if "@" not in email:
+        raise click.BadParameter(f"{email!r} is not an e-mail address", param_hint="EMAIL")
     app = state.app()
     with app.sessions.begin() as session:
         linked = link_sender(session, email, student)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import Claim, ExamResult, Grade, Student, Submission
 from tdl_inbox.domain.assignments import Assignment
-from tdl_inbox.errors import NotFound, TdlInboxError
+from tdl_inbox.errors import InvalidGrade, NotFound
 from tdl_inbox.services.grading.roster import (
     find_student,
     has_roster,
@@ -22,10 +22,6 @@ from tdl_inbox.services.grading.roster import (
     owner_of_student,
 )
 from tdl_inbox.services.grading.versions import Policy, ranked
-
-
-class InvalidGrade(TdlInboxError):
-    pass
 
 
 @dataclass(frozen=True)
