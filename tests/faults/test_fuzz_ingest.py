@@ -18,33 +18,23 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import selectinload
 
-from support import ASSIGNMENTS_2019, ON_POSTGRES, migrated_app, poll, submission
+from support import ON_POSTGRES, UNUSED_PASSWORD, poll, submission
 from tdl_inbox.adapters.db.models import Message
 from tdl_inbox.app import App
 from tdl_inbox.services.grading import roster
 from tdl_inbox.services.intake.recording import Incoming, Location, Outcome, record
+from tdl_inbox_dev.config import config_text, migrated_app
 
 ARRIVED = datetime(2019, 3, 16, 20, 0, tzinfo=UTC)
 NOW = datetime(2019, 3, 17, tzinfo=UTC)
 _uids = itertools.count(1)
 
-CONFIG = (
-    """
-[mailbox]
-username = "course@example.org"
-password_env = "TDL_INBOX_UNUSED_PASSWORD"
-
-[database]
-url = "{url}"
-"""
-    + ASSIGNMENTS_2019
-)
-
 
 @pytest.fixture
 def fuzz_app(tmp_path: Path, database_url: str) -> Iterator[App]:
     """An App on the test database; no mailbox (messages are recorded directly)."""
-    app = migrated_app(tmp_path / "tdl-inbox.toml", CONFIG.format(url=database_url))
+    text = config_text(database_url=database_url, password_env=UNUSED_PASSWORD)
+    app = migrated_app(tmp_path / "tdl-inbox.toml", text)
     yield app
     app.close()
 

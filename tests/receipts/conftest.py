@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from servers.smtp import SmtpSink
-from support import PASSWORD_ENV, config_text, migrated_app
+from support import PASSWORD_ENV
 from tdl_inbox.app import App
+from tdl_inbox_dev.config import config_text, migrated_app
 
 
 def smtp_section(sink: SmtpSink, language: str = "en", extra: str = "") -> str:
@@ -31,7 +32,13 @@ def receipts_app(tmp_path, dovecot, imap_folder, smtp_sink, database_url, monkey
 
     def factory(language: str = "en", extra: str = "", port: int | None = None) -> App:
         path = tmp_path / "tdl-inbox.toml"
-        text = config_text(dovecot, imap_folder, database_url)
+        text = config_text(
+            database_url=database_url,
+            password_env=PASSWORD_ENV,
+            server=dovecot,
+            folder=imap_folder,
+            poll_interval_seconds=5,
+        )
         section = smtp_section(smtp_sink, language, extra)
         if port is not None:
             section = section.replace(f"port = {smtp_sink.port}", f"port = {port}")

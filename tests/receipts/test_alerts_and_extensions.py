@@ -19,7 +19,7 @@ ALERTS = "\n[alerts]\nrecipients = ['admin@example.org']\nafter_minutes = 30\n"
 
 
 def test_failing_polls_alert_once_and_recovery_alerts_once(smtp_sink, receipts_app):
-    app = receipts_app(extra=ALERTS.replace("[alerts]", "[alerts]"))
+    app = receipts_app(extra=ALERTS)
     with app.sessions.begin() as session:
         for minutes in (0, 10, 31, 45, 60):
             poll_failed(

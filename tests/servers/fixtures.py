@@ -25,7 +25,8 @@ from typing import NoReturn
 
 import pytest
 
-from .dovecot import Dovecot
+from tdl_inbox_dev.dovecot import Dovecot
+
 from .postgres import Postgres
 from .smtp import SmtpSink
 

@@ -102,3 +102,9 @@ def test_migrations_use_only_the_column_types_of_the_package(path):
     for name in imports_of(path):
         if name.split(".")[0] == "tdl_inbox":
             assert name == "tdl_inbox.adapters.db.types", f"{path.name}: {name}"
+
+
+def test_the_product_never_imports_the_development_helpers():
+    for path in PACKAGE.rglob("*.py"):
+        for name in imports_of(path):
+            assert name.split(".")[0] != "tdl_inbox_dev", f"{path.relative_to(PACKAGE)}: {name}"
