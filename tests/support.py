@@ -7,8 +7,12 @@ import sys
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+import pytest
 
 from tdl_inbox.app import App, utc_now
+from tdl_inbox.cli.main import main
 from tdl_inbox.services.intake.ingest import PollReport, poll_once
 
 PASSWORD_ENV = "TDL_INBOX_TEST_IMAP_PASSWORD"
@@ -46,6 +50,18 @@ def submission(
     for name, data in attachments or [("solution.pdf", b"%PDF-1.4 fake solution\n")]:
         msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
     return msg.as_bytes()
+
+
+def run_cli(
+    capsys: pytest.CaptureFixture[str], config: App | Path | str | None, *argv: str
+) -> tuple[int, str, str]:
+    """``tdl-inbox [--config CONFIG] ARGV`` in this process: (exit code, stdout, stderr).
+    ``config`` is a config file, or an App (its config file)."""
+    if isinstance(config, App):
+        config = config.settings.source
+    code = main([*([] if config is None else ["--config", str(config)]), *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 def cli(app: App, *args: str) -> list[str]:

@@ -7,6 +7,7 @@ own tests.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from support import UNUSED_PASSWORD, submission
+from support import UNUSED_PASSWORD, run_cli, submission
 from tdl_inbox.adapters.db.models import Message, Submission
 from tdl_inbox.app import App
 from tdl_inbox.services.intake.recording import Incoming, Location, Outcome, record
@@ -78,3 +79,11 @@ def deliver(grading_app: App) -> Deliver:
             return found if found is not None else message.id
 
     return _deliver
+
+
+@pytest.fixture
+def run(
+    grading_app: App, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., tuple[int, str, str]]:
+    """Run the CLI against ``grading_app``: (exit code, stdout, stderr)."""
+    return functools.partial(run_cli, capsys, grading_app)

@@ -7,21 +7,7 @@ import io
 import json
 from datetime import UTC, datetime
 
-import pytest
-
-from tdl_inbox.cli.main import main
-
 ON_TIME = datetime(2019, 3, 10, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def run(grading_app, capsys):
-    def _run(*argv: str) -> tuple[int, str, str]:
-        code = main(["--config", str(grading_app.settings.source), *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
 
 
 def test_queue_next_grade_show_and_grades(run, deliver, tmp_path):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from servers.imap_fill import append
-from support import poll, submission
-from tdl_inbox.cli.main import main
+from support import poll, run_cli, submission
 from tdl_inbox.services.operations.status import current_status, poll_failed, poll_succeeded
 
 pytestmark = pytest.mark.dovecot
@@ -57,52 +57,43 @@ def test_extension_turns_a_late_verdict_on_time(dovecot, imap_folder, receipts_a
     append(dovecot, imap_folder, submission("Theory 1 - Ivan Ivanov", "ivan@example.org"), late)
     app = receipts_app()
     poll(app)
-    config = ["--config", str(app.settings.source)]
+    run = functools.partial(run_cli, capsys, app)
 
     def submissions():
-        assert main([*config, "submissions", "--json"]) == 0
-        return json.loads(capsys.readouterr().out)
+        code, out, _ = run("submissions", "--json")
+        assert code == 0
+        return json.loads(out)
 
     assert submissions()[0]["late"] is True
-    assert (
-        main(
-            [
-                *config,
-                "extend",
-                "Ivan Ivanov",
-                "theory-1",
-                "--until",
-                "2019-03-20T23:59",
-                "--reason",
-                "ill",
-            ]
-        )
-        == 0
+    extended = run(
+        "extend", "Ivan Ivanov", "theory-1", "--until", "2019-03-20T23:59", "--reason", "ill"
     )
-    capsys.readouterr()
+    assert extended[0] == 0
     row = submissions()[0]
     assert (row["late"], row["deadline"]) == (False, "2019-03-20T23:59:00+03:00")
-    assert main([*config, "extensions", "--json"]) == 0
-    (ext,) = json.loads(capsys.readouterr().out)
+    code, out, _ = run("extensions", "--json")
+    assert code == 0
+    (ext,) = json.loads(out)
     assert (ext["student"], ext["assignment"], ext["reason"]) == ("Ivan Ivanov", "theory-1", "ill")
-    assert main([*config, "assignments", "--json"]) == 0
-    listed = {a["assignment"]: a for a in json.loads(capsys.readouterr().out)}
+    code, out, _ = run("assignments", "--json")
+    assert code == 0
+    listed = {a["assignment"]: a for a in json.loads(out)}
     assert listed["theory-1"]["extensions"][0]["until"] == "2019-03-20T23:59:00+03:00"
 
-    assert main([*config, "extend", "Ivan Ivanov", "theory-1", "--until", "2019-03-01T10:00"]) == 1
-    assert "can only move a deadline later" in capsys.readouterr().err
-    assert main([*config, "extend", "Ivan Ivanov", "theory-1", "--revoke"]) == 0
-    capsys.readouterr()
+    code, _, err = run("extend", "Ivan Ivanov", "theory-1", "--until", "2019-03-01T10:00")
+    assert code == 1
+    assert "can only move a deadline later" in err
+    assert run("extend", "Ivan Ivanov", "theory-1", "--revoke")[0] == 0
     assert submissions()[0]["late"] is True
 
 
 def test_status_json(dovecot, imap_folder, receipts_app, capsys):
     append(dovecot, imap_folder, submission("Theory 1 - Ivan Ivanov", "ivan@example.org"), T0)
     app = receipts_app()
-    assert main(["--config", str(app.settings.source), "poll"]) == 0
-    capsys.readouterr()
-    assert main(["--config", str(app.settings.source), "status", "--json"]) == 0
-    info = json.loads(capsys.readouterr().out)
+    assert run_cli(capsys, app, "poll")[0] == 0
+    code, out, _ = run_cli(capsys, app, "status", "--json")
+    assert code == 0
+    info = json.loads(out)
     assert info["daemon_running"] is False
     assert info["messages_recorded_today"] == 1
     assert info["outbox_pending"] == 0
