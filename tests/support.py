@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from tdl_inbox.app import App, utc_now
 from tdl_inbox.cli.main import main
 from tdl_inbox.services.intake.ingest import PollReport, poll_once
+
+T = TypeVar("T")
 
 PASSWORD_ENV = "TDL_INBOX_TEST_IMAP_PASSWORD"
 UNUSED_PASSWORD = "TDL_INBOX_UNUSED_PASSWORD"
@@ -23,6 +28,22 @@ TEST_DATABASES = ("sqlite", "postgres")
 TEST_DATABASE = os.environ.get("TDL_TEST_DATABASE", "sqlite").strip().lower() or "sqlite"
 """Which database ``make_app`` uses: ``TDL_TEST_DATABASE=postgres`` runs the suite on PostgreSQL."""
 ON_POSTGRES = TEST_DATABASE == "postgres"
+
+
+def wait_for(attempt: Callable[[], T | None], timeout: float = 30.0, what: str = "") -> T:
+    """Call ``attempt`` until it returns something other than None, and return that; fail the
+    test, naming ``what``, when ``timeout`` seconds pass first."""
+    deadline = time.monotonic() + timeout
+    while (result := attempt()) is None:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached in {timeout} s: {what or attempt}")
+        time.sleep(0.02)
+    return result
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
+    """Wait until ``predicate()`` is true (see ``wait_for``)."""
+    wait_for(lambda: True if predicate() else None, timeout, what or str(predicate))
 
 
 def poll(app: App) -> PollReport:

@@ -77,6 +77,7 @@ class Daemon:
         if self.stop.is_set():
             return
         if self.backoff.waiting(utc_now()):
+            log.debug("backing off: no poll before %s", self.backoff.not_before)
             self._send_mail()
             return
         try:

@@ -20,9 +20,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import MetaData, select
 
-from faults.helpers import wait_until
 from servers.imap_fill import multiappend
-from support import ON_POSTGRES, cli, cli_env, submission
+from support import ON_POSTGRES, cli, cli_env, submission, wait_until
 from tdl_inbox.adapters.db.engine import sqlite_path
 from tdl_inbox.adapters.imap import ImapMailbox, ImapParams
 from tdl_inbox.errors import MailboxRejected
