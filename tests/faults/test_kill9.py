@@ -163,6 +163,7 @@ def test_kill_9_at_random_points_of_polls_records_every_message_exactly_once(
 ):
     seed = int(os.environ.get("TDL_FAULT_SEED", random.randrange(2**32)))
     note = f"(seed {seed}: rerun with TDL_FAULT_SEED={seed})"
+    print(f"kill -9 schedule {note}")  # shown with any failure, whatever raised it
     rng = random.Random(seed)
     # Small batches (one transaction each), so a chunk of mail spans several and kills also
     # land between one batch's commit and the next.
