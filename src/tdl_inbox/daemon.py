@@ -22,11 +22,10 @@ from apscheduler.triggers.cron import CronTrigger
 from tdl_inbox.adapters.lock import daemon_lock
 from tdl_inbox.app import App, utc_now
 from tdl_inbox.errors import ConfigError, MailboxUnavailable, TdlInboxError
-from tdl_inbox.services.mail.notify import queue_report
 from tdl_inbox.services.mail.outbox import FlushReport
 from tdl_inbox.services.operations.polling import poll_and_send
 from tdl_inbox.services.operations.status import poll_failed
-from tdl_inbox.services.reporting.documents import report_mail
+from tdl_inbox.services.reporting.mailing import queue_report_mail
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(minutes=10)
@@ -126,9 +125,7 @@ class Daemon:
     def report_job(self) -> None:
         """E-mail the summary and late reports (``reports.cron``)."""
         try:
-            subject, text, html = report_mail(self.app.report_scope())
-            with self.app.sessions.begin() as session:
-                queue_report(session, self.app.admin_mail(), subject, text, html, utc_now())
+            queue_report_mail(self.app.report_scope(), self.app.admin_mail())
         except Exception:
             log.exception("could not prepare the scheduled reports")
         self._send_mail()

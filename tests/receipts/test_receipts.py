@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from servers.imap_fill import append
-from support import poll, run_cli, submission
+from support import run_cli, submission
 from tdl_inbox.adapters.db.models import OutboxItem
 from tdl_inbox.app import App
+from tdl_inbox.services.operations import polling
 
 pytestmark = pytest.mark.dovecot
 
@@ -21,8 +22,7 @@ LATE = datetime(2019, 3, 16, 21, 5, 0, tzinfo=UTC)
 
 
 def poll_and_send(app: App):
-    report = poll(app)
-    return report, app.flush_outbox()
+    return polling.poll_and_send(app.poll_cycle())
 
 
 def test_on_time_submission_gets_a_threaded_receipt(

@@ -15,17 +15,16 @@ from tdl_inbox.cli.output import assignment_option, chosen_format, formats_optio
 from tdl_inbox.cli.report_output import emit_report
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.services.grading.roster import has_roster
-from tdl_inbox.services.mail.notify import queue_report
 from tdl_inbox.services.reporting.documents import (
     NO_ROSTER,
     late_document,
     late_json,
     missing_document,
-    report_mail,
     summary_document,
     with_chart,
 )
 from tdl_inbox.services.reporting.formatting import to_jsonable
+from tdl_inbox.services.reporting.mailing import queue_report_mail
 from tdl_inbox.services.reporting.reports import (
     late_report,
     missing_report,
@@ -59,9 +58,7 @@ def late_cmd(
         rows = late_report(session, app.store, app.ctx.assignments, assignment)
     doc = late_document(rows, app.report_scope(), assignment)
     if email:
-        subject, text, html = report_mail(app.report_scope(), assignment)
-        with app.sessions.begin() as session:
-            queued = queue_report(session, app.admin_mail(), subject, text, html, utc_now())
+        queued = queue_report_mail(app.report_scope(), app.admin_mail(), assignment)
         flushed = app.flush_outbox()
         problem = f" ({flushed.error}; the daemon retries)" if flushed.error else ""
         whom = f"{queued} recipient{'' if queued == 1 else 's'}"
