@@ -39,7 +39,9 @@ def test_latest_on_time_version_counts_and_late_resubmission_does_not(grading_ap
     with grading_app.sessions.begin() as session:
         rows = {
             r.id: r
-            for r in submission_rows(session, grading_app.store, grading_app.ctx.assignments)
+            for r in submission_rows(
+                session, grading_app.store, grading_app.ctx.assignments, policy="latest_on_time"
+            )
         }
     assert [(rows[i].version, rows[i].counts) for i in (first, second, late)] == [
         (1, False),

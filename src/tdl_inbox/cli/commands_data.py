@@ -132,7 +132,13 @@ def submissions(
     app = state.app_for_assignment(assignment)
     zone = app.settings.course.zone
     with app.sessions.begin() as session:
-        rows = submission_rows(session, app.store, app.ctx.assignments, assignment)
+        rows = submission_rows(
+            session,
+            app.store,
+            app.ctx.assignments,
+            assignment,
+            policy=app.settings.grading.counting,
+        )
     if chosen_format(fmt, as_json) == "json":
         emit_json(to_jsonable(rows, zone), output)
         return

@@ -133,7 +133,8 @@ def submission_rows(
     store: BlobStore,
     assignments: Mapping[str, Assignment],
     assignment: str | None = None,
-    policy: Policy = "latest_on_time",
+    *,
+    policy: Policy,
 ) -> list[SubmissionRow]:
     refresh_verdicts(session, assignments)
     dialect = session.get_bind().dialect.name
