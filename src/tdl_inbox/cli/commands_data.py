@@ -15,11 +15,10 @@ from tdl_inbox.cli.output import (
     format_options,
 )
 from tdl_inbox.cli.state import CliState, pass_state
-from tdl_inbox.domain.classify import Accepted, classify
-from tdl_inbox.domain.subjects import SubjectError, parse_subject
 from tdl_inbox.errors import ConfigError, TdlInboxError
 from tdl_inbox.services.grading.extensions import ExtensionRow, extensions_by_assignment
 from tdl_inbox.services.grading.listing import assignment_rows, rejected_rows, submission_rows
+from tdl_inbox.services.intake.subject_check import read_subject
 from tdl_inbox.services.reporting.formatting import iso, short_time, to_jsonable, verdict_text
 
 
@@ -35,32 +34,7 @@ def parse_subject_cmd(
         ctx = ingest_context(state.settings()) if state.config_path.exists() else None
     except ConfigError:
         ctx = None
-    result: dict[str, object]
-    if ctx is not None:
-        verdict = classify(subject, ctx.assignments, ctx.kind_aliases)
-        if isinstance(verdict, Accepted):
-            a = verdict.assignment
-            result = {
-                "ok": True,
-                "assignment": a.key,
-                "kind": a.kind.value,
-                "number": a.number,
-                "student": verdict.student,
-            }
-        else:
-            result = {"ok": False, "error": verdict.reason}
-    else:
-        try:
-            p = parse_subject(subject)
-            result = {
-                "ok": True,
-                "assignment": p.assignment,
-                "kind": p.kind.value,
-                "number": p.number,
-                "student": p.student,
-            }
-        except SubjectError as exc:
-            result = {"ok": False, "error": exc.reason}
+    result = read_subject(subject, ctx)
     if chosen_format(fmt, as_json) == "json":
         emit_json(result, output)
     else:
