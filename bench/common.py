@@ -12,6 +12,7 @@ from typing import Any
 
 from bench.mail import assignments_toml
 from bench.servers import Dovecot
+from tdl_inbox_dev.config import config_text
 
 PASSWORD_ENV = "TDL_INBOX_BENCH_IMAP_PASSWORD"
 
@@ -41,57 +42,29 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def config_text(server: Dovecot, folder: str, db_path: Path, store: Path) -> str:
-    return f"""
-[course]
-name = "Benchmark course"
-timezone = "Europe/Moscow"
-deadline_time = "23:59"
-deadline_after_days = 21
-
-[mailbox]
-host = "{server.host}"
-port = {server.port}
-security = "starttls"
-cafile = "{server.cafile}"
-username = "{server.username}"
-password_env = "{PASSWORD_ENV}"
-folder = "{folder}"
-poll_interval_seconds = 60
-
-[database]
-url = "sqlite:///{db_path}"
-
-[storage]
-dir = "{store}"
-{assignments_toml()}
-"""
-
-
 def write_config(server: Dovecot, folder: str, directory: Path) -> Path:
     """A tdl-inbox.toml in ``directory`` for ``folder``, with a fresh database and store."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "tdl-inbox.toml"
-    path.write_text(
-        config_text(server, folder, directory / "tdl-inbox.db", directory / "store"),
-        encoding="utf-8",
+    text = config_text(
+        database_url=f"sqlite:///{directory / 'tdl-inbox.db'}",
+        password_env=PASSWORD_ENV,
+        server=server,
+        folder=folder,
+        course_name="Benchmark course",
+        store_dir=directory / "store",
+        assignments=assignments_toml(),
     )
+    path.write_text(text, encoding="utf-8")
     os.environ[PASSWORD_ENV] = server.password
     return path
 
 
 def build(config: Path) -> Any:
     """Migrate the database and build the App, as ``tdl-inbox db upgrade`` + ``poll`` do."""
-    from tdl_inbox.adapters.db.engine import make_engine
-    from tdl_inbox.adapters.db.migrate import upgrade
-    from tdl_inbox.app import build_app
-    from tdl_inbox.config import load_config
+    from tdl_inbox_dev.config import migrated_app
 
-    settings = load_config(config)
-    engine = make_engine(settings.database.url)
-    upgrade(engine)
-    engine.dispose()
-    return build_app(settings)
+    return migrated_app(config, config.read_text(encoding="utf-8"))
 
 
 def poll(app: Any) -> Any:

@@ -1,7 +1,7 @@
 """The private Dovecot the benchmark runs against, and fast ways to fill it.
 
-Reuses the test suite's server fixture (``tests/servers/dovecot.py``) by import, so the
-benchmark carries its own server setup: nothing from ``/etc/dovecot`` or outside the repo.
+Reuses the test suite's private Dovecot (``tdl_inbox_dev.dovecot``), so the benchmark carries
+its own server setup: nothing from ``/etc/dovecot`` or outside the repo.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import os
 import socket
-import sys
 import time
 from collections.abc import Iterable
 from datetime import datetime
@@ -17,11 +16,7 @@ from pathlib import Path
 
 from imapclient import IMAPClient
 
-_TESTS = Path(__file__).resolve().parent.parent / "tests"
-if str(_TESTS) not in sys.path:
-    sys.path.insert(0, str(_TESTS))
-
-from servers.dovecot import Dovecot  # noqa: E402  (needs the sys.path entry above)
+from tdl_inbox_dev.dovecot import Dovecot
 
 __all__ = ["Dovecot", "create_folder", "fill_folder", "folder_dir", "open_client"]
 

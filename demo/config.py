@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from demo.server import ImapServer
+from tdl_inbox_dev.config import config_text
 
 PASSWORD_ENV = "TDL_INBOX_IMAP_PASSWORD"
 
@@ -43,38 +43,19 @@ max_points = 10
 """
 
 
-def _quote(value: str | Path) -> str:
-    """A TOML basic string (JSON string escapes are valid TOML)."""
-    return json.dumps(str(value), ensure_ascii=False)
-
-
 def write_config(path: Path, server: ImapServer, folder: str) -> None:
     """Write the config; the password stays out of it, in ``PASSWORD_ENV``."""
-    text = f"""\
+    header = f"""\
 # Written by `make demo`: tdl-inbox against a local pymap server. Paths are relative to
 # this file. The password is not here: it is passed in ${PASSWORD_ENV}.
-
-[course]
-name = "Theoretical Deep Learning (demo)"
-timezone = "Europe/Moscow"
-deadline_time = "23:59"
-deadline_after_days = 21
-
-[mailbox]
-host = {_quote(server.host)}
-port = {server.port}
-security = "starttls"
-cafile = {_quote(server.cafile.name)}
-username = {_quote(server.username)}
-password_env = {_quote(PASSWORD_ENV)}
-folder = {_quote(folder)}
-poll_interval_seconds = 60
-
-[database]
-url = "sqlite:///demo.db"
-
-[storage]
-dir = "store"
-
-{ASSIGNMENTS}"""
-    path.write_text(text, encoding="utf-8")
+"""
+    text = config_text(
+        database_url="sqlite:///demo.db",
+        password_env=PASSWORD_ENV,
+        server=server,
+        folder=folder,
+        cafile=server.cafile.name,
+        course_name="Theoretical Deep Learning (demo)",
+        assignments=ASSIGNMENTS,
+    )
+    path.write_text(header + text, encoding="utf-8")

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from support import PASSWORD_ENV, TEST_DATABASE, TEST_DATABASES, config_text, migrated_app
+from support import PASSWORD_ENV, TEST_DATABASE, TEST_DATABASES
 from tdl_inbox.app import App
+from tdl_inbox_dev.config import config_text, migrated_app
 
 pytest_plugins = ["servers.fixtures"]
 
@@ -60,9 +61,15 @@ def make_app(
     ) -> App:
         url = db_url or database_url
         path = tmp_path / "tdl-inbox.toml"
-        text = config_text(server or dovecot, folder, url, extra_mailbox)
-        if port is not None:
-            text = text.replace(f"port = {(server or dovecot).port}\n", f"port = {port}\n", 1)
+        text = config_text(
+            database_url=url,
+            password_env=PASSWORD_ENV,
+            server=server or dovecot,
+            folder=folder,
+            port=port,
+            poll_interval_seconds=5,
+            mailbox_extra=extra_mailbox,
+        )
         app = migrated_app(path, text)
         apps.append(app)
         return app

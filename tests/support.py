@@ -1,75 +1,49 @@
-"""Helpers shared by tests: configs for the private servers, a message builder, one poll."""
+"""Helpers shared by tests: the test database, a message builder, one poll, the CLI."""
 
 from __future__ import annotations
 
 import os
 import sys
+import time
+from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from typing import TypeVar
 
-from tdl_inbox.adapters.db.engine import make_engine
-from tdl_inbox.adapters.db.migrate import upgrade
-from tdl_inbox.app import App, build_app, utc_now
-from tdl_inbox.config import load_config
+import pytest
+
+from tdl_inbox.app import App, utc_now
+from tdl_inbox.cli.main import main
 from tdl_inbox.services.intake.ingest import PollReport, poll_once
 
+T = TypeVar("T")
+
 PASSWORD_ENV = "TDL_INBOX_TEST_IMAP_PASSWORD"
+UNUSED_PASSWORD = "TDL_INBOX_UNUSED_PASSWORD"
+"""The password variable of a config whose mailbox is never contacted."""
 
 TEST_DATABASES = ("sqlite", "postgres")
 TEST_DATABASE = os.environ.get("TDL_TEST_DATABASE", "sqlite").strip().lower() or "sqlite"
 """Which database ``make_app`` uses: ``TDL_TEST_DATABASE=postgres`` runs the suite on PostgreSQL."""
 ON_POSTGRES = TEST_DATABASE == "postgres"
 
-ASSIGNMENTS_2019 = """
-[[assignment]]
-kind = "theory"
-number = 1
-published = 2019-02-23
-max_points = 10
 
-[[assignment]]
-kind = "lab"
-number = 1
-published = 2019-03-07
-max_points = 10
-deadline = 2019-03-30T23:59:00
-
-[[assignment]]
-kind = "theory"
-number = 2
-published = 2019-03-26
-max_points = 10
-"""
+def wait_for(attempt: Callable[[], T | None], timeout: float = 30.0, what: str = "") -> T:
+    """Call ``attempt`` until it returns something other than None, and return that; fail the
+    test, naming ``what``, when ``timeout`` seconds pass first."""
+    deadline = time.monotonic() + timeout
+    while (result := attempt()) is None:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached in {timeout} s: {what or attempt}")
+        time.sleep(0.02)
+    return result
 
 
-def config_text(server, folder: str, db_url: str, extra_mailbox: str = "") -> str:
-    return f"""
-[course]
-name = "Theoretical Deep Learning"
-timezone = "Europe/Moscow"
-deadline_time = "23:59"
-deadline_after_days = 21
-
-[mailbox]
-host = "{server.host}"
-port = {server.port}
-security = "starttls"
-cafile = "{server.cafile}"
-username = "{server.username}"
-password_env = "{PASSWORD_ENV}"
-folder = "{folder}"
-poll_interval_seconds = 5
-{extra_mailbox}
-
-[database]
-url = "{db_url}"
-
-[storage]
-dir = "store"
-{ASSIGNMENTS_2019}
-"""
+def wait_until(predicate: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
+    """Wait until ``predicate()`` is true (see ``wait_for``)."""
+    wait_for(lambda: True if predicate() else None, timeout, what or str(predicate))
 
 
 def poll(app: App) -> PollReport:
@@ -99,6 +73,18 @@ def submission(
     return msg.as_bytes()
 
 
+def run_cli(
+    capsys: pytest.CaptureFixture[str], config: App | Path | str | None, *argv: str
+) -> tuple[int, str, str]:
+    """``tdl-inbox [--config CONFIG] ARGV`` in this process: (exit code, stdout, stderr).
+    ``config`` is a config file, or an App (its config file)."""
+    if isinstance(config, App):
+        config = config.settings.source
+    code = main([*([] if config is None else ["--config", str(config)]), *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 def cli(app: App, *args: str) -> list[str]:
     """The command line running ``tdl-inbox ARGS`` on ``app``'s config file."""
     return [sys.executable, "-m", "tdl_inbox", "--config", str(app.settings.source), *args]
@@ -107,13 +93,3 @@ def cli(app: App, *args: str) -> list[str]:
 def cli_env(password: str, **extra: str) -> dict[str, str]:
     """The environment for a ``tdl-inbox`` process, with the IMAP password set."""
     return {**os.environ, PASSWORD_ENV: password, **extra}
-
-
-def migrated_app(path: Path, config: str) -> App:
-    """Write ``config`` to ``path``, bring its database to the head revision, build the App."""
-    path.write_text(config, encoding="utf-8")
-    settings = load_config(path)
-    engine = make_engine(settings.database.url)
-    upgrade(engine)
-    engine.dispose()
-    return build_app(settings)

@@ -5,18 +5,72 @@ Revises: 0001
 Create Date: 2026-11-27 17:52:43.726354
 """
 
+import re
+import unicodedata
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from anyascii import anyascii
 
 import tdl_inbox.adapters.db.types
-from tdl_inbox.domain.names import name_key
 
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+# The name-matching key as it was when this migration was written (domain/names.py at that
+# time), copied so that a later change to name matching cannot change what this migration did.
+_SPACES = re.compile(r"\s+")
+_NOT_LETTER = re.compile(r"[^a-z]+")
+_DOUBLE = re.compile(r"(.)\1+")
+
+# Order matters: longer and more specific spellings are reduced first.
+_VARIANTS: tuple[tuple[str, str], ...] = (
+    ("x", "ks"),
+    ("shch", "sh"),
+    ("sch", "sh"),
+    ("kh", "h"),
+    ("tz", "c"),
+    ("ts", "c"),
+    ("zh", "j"),
+    ("iy", "i"),
+    ("ii", "i"),
+    ("yi", "i"),
+    ("ij", "i"),
+    ("yo", "e"),
+    ("jo", "e"),
+    ("ye", "e"),
+    ("je", "e"),
+    ("yu", "u"),
+    ("ju", "u"),
+    ("iu", "u"),
+    ("ya", "a"),
+    ("ja", "a"),
+    ("ia", "a"),
+    ("y", "i"),
+)
+
+
+def _display_name(name: str) -> str:
+    """NFC, whitespace collapsed: the name as a person wrote it, tidied."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", name)).strip()
+
+
+def _skeleton(word: str) -> str:
+    word = word.replace("ё", "е").replace("Ё", "Е")
+    ascii_word = _NOT_LETTER.sub("", anyascii(word).lower())
+    for variant, canonical in _VARIANTS:
+        ascii_word = ascii_word.replace(variant, canonical)
+    return _DOUBLE.sub(r"\1", ascii_word)
+
+
+def _name_key(name: str) -> str:
+    """A key equal for the same person however the name is spelled or ordered."""
+    words = [_skeleton(w) for w in re.split(r"[\s\-]+", _display_name(name))]
+    return " ".join(sorted(w for w in words if w))
 
 
 def upgrade() -> None:
@@ -122,7 +176,7 @@ def upgrade() -> None:
     for submission_id, student in rows:
         connection.execute(
             sa.text("UPDATE submission SET owner = :owner WHERE id = :id"),
-            {"owner": "n:" + name_key(student), "id": submission_id},
+            {"owner": "n:" + _name_key(student), "id": submission_id},
         )
     with op.batch_alter_table("submission", schema=None) as batch_op:
         batch_op.alter_column("owner", server_default=None)

@@ -3,29 +3,128 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tdl_inbox.adapters.db.engine import make_engine, make_sessions
+from tdl_inbox.adapters.db.engine import make_engine, make_sessions, sqlite_path
 from tdl_inbox.adapters.db.migrate import require_current
 from tdl_inbox.adapters.imap import ImapMailbox, ImapParams
 from tdl_inbox.adapters.smtp import SmtpParams, SmtpSender
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.config.loading import read_imap_password, read_password
-from tdl_inbox.config.schema import Settings
+from tdl_inbox.config.schema import MailboxConfig, Settings, SmtpConfig
+from tdl_inbox.domain.subjects import DEFAULT_KIND_ALIASES
 from tdl_inbox.errors import ConfigError, DatabaseError
-from tdl_inbox.services.intake.context import IngestContext, ingest_context
+from tdl_inbox.services.intake.context import IngestContext
+from tdl_inbox.services.mail.notify import AdminMail
 from tdl_inbox.services.mail.outbox import FlushReport, flush
+from tdl_inbox.services.mail.receipts import ReceiptPolicy
+from tdl_inbox.services.operations.health import HealthTargets
+from tdl_inbox.services.operations.polling import PollCycle
+from tdl_inbox.services.operations.status import AlertPolicy
 from tdl_inbox.services.reporting.documents import ReportScope
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def ingest_context(settings: Settings) -> IngestContext:
+    course, mailbox = settings.course, settings.mailbox
+    since = None
+    if mailbox.since is not None:
+        since = datetime.combine(mailbox.since, datetime.min.time(), tzinfo=course.zone)
+    aliases = dict(DEFAULT_KIND_ALIASES)
+    aliases.update({word.lower(): kind for word, kind in course.kind_aliases.items()})
+    receipts = None
+    if settings.smtp is not None and settings.receipts.enabled:
+        hours = settings.receipts.max_age_hours
+        receipts = ReceiptPolicy(
+            language=settings.receipts.language,
+            sender_address=settings.smtp.sender,
+            course_name=course.name,
+            zone=course.zone,
+            counting=settings.grading.counting,
+            max_per_sender_per_hour=settings.receipts.max_per_sender_per_hour,
+            max_age=None if hours is None else timedelta(hours=hours),
+        )
+    return IngestContext(
+        folder=mailbox.folder,
+        assignments={a.key: a for a in settings.assignments()},
+        kind_aliases=aliases,
+        since=since,
+        batch_messages=mailbox.fetch_batch_messages,
+        batch_bytes=mailbox.fetch_batch_bytes,
+        max_message_bytes=mailbox.max_message_bytes,
+        receipts=receipts,
+    )
+
+
+def imap_params(mailbox: MailboxConfig) -> ImapParams:
+    return ImapParams(
+        host=mailbox.host,
+        port=mailbox.port,
+        security=mailbox.security,
+        username=mailbox.username,
+        password=read_imap_password(mailbox),
+        cafile=mailbox.cafile,
+        timeout_seconds=mailbox.timeout_seconds,
+    )
+
+
+def smtp_params(smtp: SmtpConfig) -> SmtpParams:
+    return SmtpParams(
+        host=smtp.host,
+        port=smtp.port,
+        security=smtp.security,
+        username=smtp.username,
+        password=read_password(smtp),
+        cafile=smtp.cafile,
+        timeout_seconds=smtp.timeout_seconds,
+    )
+
+
+def admin_mail(settings: Settings) -> AdminMail:
+    reports = tuple(settings.reports.recipients)
+    return AdminMail(
+        sender=None if settings.smtp is None else settings.smtp.sender,
+        report_recipients=reports,
+        alert_recipients=tuple(settings.alerts.recipients) or reports,
+    )
+
+
+def alert_policy(settings: Settings) -> AlertPolicy:
+    return AlertPolicy(
+        folder=settings.mailbox.folder,
+        failing_after=timedelta(minutes=settings.alerts.after_minutes),
+        admin=admin_mail(settings),
+        zone=settings.course.zone,
+    )
+
+
+def health_targets(settings: Settings) -> HealthTargets:
+    assert settings.storage.dir is not None
+    smtp = settings.smtp
+    return HealthTargets(
+        config_source=settings.source,
+        assignment_count=len(settings.assignments()),
+        database_url=settings.database.url,
+        store_dir=settings.storage.dir,
+        folder=settings.mailbox.folder,
+        imap_params=lambda: imap_params(settings.mailbox),
+        smtp_params=None if smtp is None else lambda: smtp_params(smtp),
+    )
+
+
+def database_exists(settings: Settings) -> bool:
+    """False for a SQLite file not created yet: opening the database would create it."""
+    path = sqlite_path(settings.database.url)
+    return path is None or path.exists()
 
 
 @dataclass
@@ -39,34 +138,12 @@ class App:
     def __post_init__(self) -> None:
         self.ctx = ingest_context(self.settings)
 
-    def imap_params(self) -> ImapParams:
-        mailbox = self.settings.mailbox
-        return ImapParams(
-            host=mailbox.host,
-            port=mailbox.port,
-            security=mailbox.security,
-            username=mailbox.username,
-            password=read_imap_password(mailbox),
-            cafile=mailbox.cafile,
-            timeout_seconds=mailbox.timeout_seconds,
-        )
-
     def open_mailbox(self) -> ImapMailbox:
-        return ImapMailbox(self.imap_params())
+        return ImapMailbox(imap_params(self.settings.mailbox))
 
     def smtp_params(self) -> SmtpParams | None:
         smtp = self.settings.smtp
-        if smtp is None:
-            return None
-        return SmtpParams(
-            host=smtp.host,
-            port=smtp.port,
-            security=smtp.security,
-            username=smtp.username,
-            password=read_password(smtp),
-            cafile=smtp.cafile,
-            timeout_seconds=smtp.timeout_seconds,
-        )
+        return None if smtp is None else smtp_params(smtp)
 
     def open_smtp(self) -> SmtpSender:
         params = self.smtp_params()
@@ -85,6 +162,25 @@ class App:
             utc_now,
             self.settings.receipts.max_attempts,
             force,
+        )
+
+    def admin_mail(self) -> AdminMail:
+        return admin_mail(self.settings)
+
+    def alert_policy(self) -> AlertPolicy:
+        return alert_policy(self.settings)
+
+    def poll_cycle(self, send_mail: Callable[[], FlushReport] | None = None) -> PollCycle:
+        """One poll and what follows it; ``send_mail`` replaces sending the outbox."""
+        return PollCycle(
+            engine=self.engine,
+            open_mailbox=self.open_mailbox,
+            sessions=self.sessions,
+            store=self.store,
+            ctx=self.ctx,
+            clock=utc_now,
+            alerts=self.alert_policy(),
+            send_mail=send_mail or self.flush_outbox,
         )
 
     def report_scope(self) -> ReportScope:

@@ -31,10 +31,10 @@ from tdl_inbox.adapters.db.engine import (
 from tdl_inbox.adapters.lock import daemon_lock
 from tdl_inbox.app import App, utc_now
 from tdl_inbox.errors import ConfigError, MailboxUnavailable, TdlInboxError
-from tdl_inbox.services.intake.ingest import poll_once
-from tdl_inbox.services.mail.notify import queue_report
-from tdl_inbox.services.operations.status import database_file_lost, poll_failed, poll_succeeded
-from tdl_inbox.services.reporting.documents import report_mail
+from tdl_inbox.services.mail.outbox import FlushReport
+from tdl_inbox.services.operations.polling import poll_and_send
+from tdl_inbox.services.operations.status import database_file_lost, poll_failed
+from tdl_inbox.services.reporting.mailing import queue_report_mail
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(minutes=10)
@@ -105,7 +105,7 @@ class Daemon:
             exc,
         )
         try:
-            database_file_lost(self.app.settings, self.app.open_smtp, str(exc), utc_now())
+            database_file_lost(self.app.alert_policy(), self.app.open_smtp, str(exc), utc_now())
         except TdlInboxError as mail_error:
             log.error("could not mail the alert: %s", mail_error)
         except Exception:
@@ -124,16 +124,12 @@ class Daemon:
         if self.stop.is_set():
             return
         if self.backoff.waiting(utc_now()):
+            log.debug("backing off: no poll before %s", self.backoff.not_before)
             self._send_mail()
             return
         try:
-            report = poll_once(
-                self.app.open_mailbox,
-                self.app.sessions,
-                self.app.store,
-                self.app.ctx,
-                utc_now,
-                should_stop=self.stop.is_set,
+            report, _ = poll_and_send(
+                self.app.poll_cycle(send_mail=self._send_mail), should_stop=self.stop.is_set
             )
         except DatabaseFileReplaced:
             raise
@@ -150,8 +146,6 @@ class Daemon:
         if self.backoff.failures:
             log.info("mailbox reachable again after %d failed polls", self.backoff.failures)
         self.backoff.succeeded()
-        with self.app.sessions.begin() as session:
-            poll_succeeded(session, self.app.settings, utc_now(), report.uidvalidity_changed)
         if report.recorded or report.duplicates or report.uidvalidity_changed:
             log.info(
                 "poll: %d new submissions, %d rejected, %d duplicates",
@@ -159,35 +153,34 @@ class Daemon:
                 report.rejected,
                 report.duplicates,
             )
-        self._send_mail()
 
     def _failed(self, exc: BaseException, permanent: bool, level: int) -> None:
         delay = self.backoff.failed(utc_now(), permanent=permanent)
         log.log(level, "poll failed: %s; next attempt in %s", exc, delay)
         try:
             with self.app.sessions.begin() as session:
-                poll_failed(session, self.app.settings, utc_now(), str(exc))
+                poll_failed(session, self.app.alert_policy(), utc_now(), str(exc))
         except DatabaseFileReplaced:
             raise
         except Exception:  # the database may be what failed; the log line above stands
             log.exception("could not record the failed poll")
         self._send_mail()
 
-    def _send_mail(self) -> None:
+    def _send_mail(self) -> FlushReport:
+        """Send what waits; trouble sending never stops polling."""
         try:
-            self.app.flush_outbox()
+            return self.app.flush_outbox()
         except DatabaseFileReplaced:
             raise
         except Exception:
             log.exception("sending queued mail failed")
+            return FlushReport()
 
     def report_job(self) -> None:
         """E-mail the summary and late reports (``reports.cron``)."""
         try:
             try:
-                subject, text, html = report_mail(self.app.report_scope())
-                with self.app.sessions.begin() as session:
-                    queue_report(session, self.app.settings, subject, text, html, utc_now())
+                queue_report_mail(self.app.report_scope(), self.app.admin_mail())
             except DatabaseFileReplaced:
                 raise
             except Exception:

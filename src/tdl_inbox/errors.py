@@ -6,9 +6,16 @@ TdlInboxError                 one clear line for the user; the CLI exits non-zer
 ├── StorageError              the store directory cannot be written (disk full, permissions)
 ├── AlreadyRunning            another daemon holds the lock on this database
 ├── NotFound                  an id or name given on the command line does not exist
-└── MailboxError              the IMAP server could not be used
-    ├── MailboxUnavailable    transient: connection refused, reset, timed out (retry)
-    └── MailboxRejected       permanent until a human acts: login refused, TLS failure
+├── AlreadyClaimed            another grader holds the claim on a submission
+├── InvalidGrade              a grade, extra points or exam points outside what the rules allow
+├── MailboxError              the IMAP server could not be used
+│   ├── MailboxUnavailable    transient: connection refused, reset, timed out (retry)
+│   └── MailboxRejected       permanent until a human acts: login refused, TLS failure
+└── SmtpError                 the SMTP server could not be used
+    ├── SmtpUnavailable       transient: the message waits in the outbox and is retried
+    └── SmtpRejected          permanent for this message or login: needs a human
+
+A malformed or missing command-line value is click's usage error (exit 2), not one of these.
 """
 
 
@@ -33,6 +40,14 @@ class AlreadyRunning(TdlInboxError):
 
 
 class NotFound(TdlInboxError):
+    pass
+
+
+class AlreadyClaimed(TdlInboxError):
+    pass
+
+
+class InvalidGrade(TdlInboxError):
     pass
 
 

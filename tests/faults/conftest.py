@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from faults.tcp_proxy import TcpProxy
-from servers.dovecot import Dovecot
+from tdl_inbox_dev.dovecot import Dovecot
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,14 +27,6 @@ def student_name(n: int) -> str:
     last = LAST_NAMES[(n // len(FIRST_NAMES)) % len(LAST_NAMES)]
     lap = n // (len(FIRST_NAMES) * len(LAST_NAMES))
     return f"{first} {last}" + ("" if lap == 0 else "-" + "abcdefghijklmnopqrstuvwxyz"[lap % 26])
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached in {timeout} s: {what or predicate}")
-        time.sleep(0.02)
 
 
 def message_count(app: App) -> int:

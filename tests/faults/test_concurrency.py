@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from faults.helpers import message_count, recorded, student_name, wait_until
+from faults.helpers import message_count, recorded, student_name
 from servers.imap_fill import multiappend
-from support import cli, cli_env, submission
+from support import cli, cli_env, submission, wait_until
 
 BASE = datetime(2019, 3, 10, 12, 0, tzinfo=UTC)
 GRADER_WORKER = Path(__file__).with_name("grader_worker.py")

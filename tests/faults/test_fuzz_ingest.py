@@ -15,36 +15,24 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
-from sqlalchemy.exc import DataError
 from sqlalchemy.orm import selectinload
 
-from support import ASSIGNMENTS_2019, ON_POSTGRES, migrated_app, poll, submission
+from support import UNUSED_PASSWORD, poll, submission
 from tdl_inbox.adapters.db.models import Message
 from tdl_inbox.app import App
-from tdl_inbox.services.grading import roster
 from tdl_inbox.services.intake.recording import Incoming, Location, Outcome, record
+from tdl_inbox_dev.config import config_text, migrated_app
 
 ARRIVED = datetime(2019, 3, 16, 20, 0, tzinfo=UTC)
 NOW = datetime(2019, 3, 17, tzinfo=UTC)
 _uids = itertools.count(1)
 
-CONFIG = (
-    """
-[mailbox]
-username = "course@example.org"
-password_env = "TDL_INBOX_UNUSED_PASSWORD"
-
-[database]
-url = "{url}"
-"""
-    + ASSIGNMENTS_2019
-)
-
 
 @pytest.fixture
 def fuzz_app(tmp_path: Path, database_url: str) -> Iterator[App]:
     """An App on the test database; no mailbox (messages are recorded directly)."""
-    app = migrated_app(tmp_path / "tdl-inbox.toml", CONFIG.format(url=database_url))
+    text = config_text(database_url=database_url, password_env=UNUSED_PASSWORD)
+    app = migrated_app(tmp_path / "tdl-inbox.toml", text)
     yield app
     app.close()
 
@@ -247,19 +235,6 @@ def test_arbitrary_mime_is_recorded_as_a_submission_or_a_rejection(fuzz_app, raw
     record_directly(fuzz_app, raw, oversized=oversized)
 
 
-# Until services/roster.py shortens long owner keys (the fix the lead applies), PostgreSQL
-# refuses these rows; SQLite does not check VARCHAR lengths.
-NAME_FIX_MISSING = not hasattr(roster, "MAX_OWNER_KEY")
-
-
-@pytest.mark.xfail(
-    ON_POSTGRES and NAME_FIX_MISSING,
-    raises=DataError,
-    strict=True,
-    reason="submission.student is VARCHAR(255) and submission.owner VARCHAR(300), but subjects "
-    "allow 990-character names and transliteration lengthens them: PostgreSQL refuses the row "
-    "(fix: cap the name in domain/subjects.py, shorten long keys in services/roster.py)",
-)
 @pytest.mark.parametrize(
     "name",
     ["Ivan " * 100, "Ivan " + "文" * 120, "Ivan " + "😀" * 60 + " Ivanov"],
@@ -270,11 +245,11 @@ def test_a_student_name_longer_than_its_column_is_recorded(fuzz_app, name):
 
 
 @pytest.mark.dovecot
-def test_a_message_the_database_refuses_does_not_block_the_messages_after_it(
+def test_a_name_too_long_for_its_column_is_rejected_and_blocks_nothing_after_it(
     dovecot, imap_folder, make_app
 ):
-    """A student name longer than the column (PostgreSQL refuses it; SQLite does not check):
-    the message is recorded all the same, and so is the next one."""
+    """A student name longer than the column (PostgreSQL would refuse the row; SQLite does not
+    check) is rejected with the reason, and the messages after it are recorded."""
     from servers.imap_fill import multiappend
 
     raws = [
@@ -297,6 +272,6 @@ def test_a_message_the_database_refuses_does_not_block_the_messages_after_it(
         kinds = [(m.submission is not None, m.rejection is not None) for m in rows]
         reasons = [m.rejection.reason for m in rows if m.rejection is not None]
     assert kinds[0] == kinds[2] == (True, False)
-    assert kinds[1] in ((True, False), (False, True))
-    assert all(reason.strip() for reason in reasons)
+    assert kinds[1] == (False, True)
+    assert reasons == ["student name is too long (399 characters; at most 200)"]
     assert poll(app).recorded == 0

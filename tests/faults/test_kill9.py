@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from faults.helpers import recorded, store_problems, student_name, temp_files
 from faults.poll_worker import READY
 from servers.imap_fill import multiappend
-from support import ON_POSTGRES, cli_env, submission
+from support import ON_POSTGRES, cli_env, submission, wait_for
 from tdl_inbox.adapters.db.models import Message, Rejection, Submission
 from tdl_inbox.app import App
 
@@ -143,13 +143,15 @@ class PollRunner:
 
     def complete(self, note: str) -> Run:
         """A poll run to its end (retried while a killed process's lock is still held)."""
-        for _attempt in range(50):
+
+        def attempt() -> Run | None:
             result = self.run(None)
             if result.code == 0:
                 return result
             assert "already running" in result.stderr, f"poll failed {note}: {result.stderr}"
-            time.sleep(0.1)
-        raise AssertionError(f"the daemon lock was never released {note}")
+            return None
+
+        return wait_for(attempt, what=f"the daemon lock released {note}")
 
     def close(self) -> None:
         for process in self.waiting:
@@ -161,6 +163,7 @@ def test_kill_9_at_random_points_of_polls_records_every_message_exactly_once(
 ):
     seed = int(os.environ.get("TDL_FAULT_SEED", random.randrange(2**32)))
     note = f"(seed {seed}: rerun with TDL_FAULT_SEED={seed})"
+    print(f"kill -9 schedule {note}")  # shown with any failure, whatever raised it
     rng = random.Random(seed)
     # Small batches (one transaction each), so a chunk of mail spans several and kills also
     # land between one batch's commit and the next.

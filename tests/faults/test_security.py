@@ -20,13 +20,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import MetaData, select
 
-from faults.helpers import wait_until
-from servers.dovecot import Dovecot, make_self_signed_cert
 from servers.imap_fill import multiappend
-from support import ON_POSTGRES, cli, cli_env, submission
+from support import ON_POSTGRES, cli, cli_env, submission, wait_until
 from tdl_inbox.adapters.db.engine import sqlite_path
 from tdl_inbox.adapters.imap import ImapMailbox, ImapParams
 from tdl_inbox.errors import MailboxRejected
+from tdl_inbox_dev.dovecot import Dovecot, make_self_signed_cert
 
 ARRIVED = datetime(2019, 3, 10, 12, 0, tzinfo=UTC)
 

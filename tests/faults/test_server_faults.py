@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from faults.helpers import message_count, recorded, store_problems, wait_until
+from faults.helpers import message_count, recorded, store_problems
 from faults.tcp_proxy import TcpProxy
 from servers.imap_fill import multiappend
-from support import cli, cli_env, poll, submission
+from support import cli, cli_env, poll, submission, wait_until
 from tdl_inbox.daemon import MAX_BACKOFF, Backoff
 from tdl_inbox.errors import MailboxUnavailable
 
@@ -172,11 +172,15 @@ def test_refused_login_is_one_clear_error_and_no_tight_retry_loop(
         app = make_app("INBOX", server=server, port=proxy.port)  # poll_interval_seconds = 5
         with log.open("wb") as output:
             daemon = subprocess.Popen(
-                cli(app, "run"), env=cli_env("not-the-password"), stdout=output, stderr=output
+                cli(app, "--verbose", "run"),
+                env=cli_env("not-the-password"),
+                stdout=output,
+                stderr=output,
             )
         try:
             wait_until(lambda: "poll failed" in log.read_text(), what="failure logged")
-            time.sleep(7)  # more than one poll interval
+            # the next poll interval came and the daemon let it pass without logging in
+            wait_until(lambda: "backing off" in log.read_text(), what="a poll skipped")
             assert daemon.poll() is None, "the daemon must stay up and retry later"
         finally:
             daemon.send_signal(signal.SIGTERM)

@@ -7,6 +7,7 @@ own tests.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -15,35 +16,26 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from support import ASSIGNMENTS_2019, migrated_app, submission
+from support import UNUSED_PASSWORD, run_cli, submission
 from tdl_inbox.adapters.db.models import Message, Submission
 from tdl_inbox.app import App
 from tdl_inbox.services.intake.recording import Incoming, Location, Outcome, record
+from tdl_inbox_dev.config import config_text, migrated_app
 
-CONFIG = (
-    """
-[mailbox]
-username = "course@example.org"
-password_env = "TDL_INBOX_UNUSED_PASSWORD"
-
-[database]
-url = "{url}"
-
+GRADING = """
 [grading]
 k_hw = 8
 k_exam = 4
 exam_max_points = 10
 claim_minutes = 30
-{grading}
 """
-    + ASSIGNMENTS_2019
-)
 
 _uids = itertools.count(1)
 
 
 def make_grading_app(tmp_path: Path, url: str, grading: str = "") -> App:
-    return migrated_app(tmp_path / "tdl-inbox.toml", CONFIG.format(url=url, grading=grading))
+    text = config_text(database_url=url, password_env=UNUSED_PASSWORD, extra=GRADING + grading)
+    return migrated_app(tmp_path / "tdl-inbox.toml", text)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -87,3 +79,11 @@ def deliver(grading_app: App) -> Deliver:
             return found if found is not None else message.id
 
     return _deliver
+
+
+@pytest.fixture
+def run(
+    grading_app: App, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., tuple[int, str, str]]:
+    """Run the CLI against ``grading_app``: (exit code, stdout, stderr)."""
+    return functools.partial(run_cli, capsys, grading_app)

@@ -7,21 +7,10 @@ import io
 import json
 from datetime import UTC, datetime
 
-import pytest
-
-from tdl_inbox.cli.main import main
+from grading.conftest import make_grading_app
+from support import run_cli
 
 ON_TIME = datetime(2019, 3, 10, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def run(grading_app, capsys):
-    def _run(*argv: str) -> tuple[int, str, str]:
-        code = main(["--config", str(grading_app.settings.source), *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
 
 
 def test_queue_next_grade_show_and_grades(run, deliver, tmp_path):
@@ -117,3 +106,16 @@ def test_roster_commands(run, deliver, tmp_path):
     code, out, _ = run("grades", "--json")
     assert json.loads(out)[0]["p_exam"] == 0.7
     assert sid
+
+
+def test_submissions_marks_the_version_the_configured_policy_counts(
+    tmp_path, db_url, deliver, capsys
+):
+    (tmp_path / "latest").mkdir()
+    app = make_grading_app(tmp_path / "latest", db_url, 'counting = "latest"')
+    on_time = deliver("Theory 1 - Ivan Ivanov", ON_TIME, app=app)
+    late = deliver("Theory 1 - Ivan Ivanov", datetime(2019, 3, 20, tzinfo=UTC), app=app)
+    code, out, _ = run_cli(capsys, app, "submissions", "--json")
+    app.close()
+    assert code == 0
+    assert {row["id"]: row["counts"] for row in json.loads(out)} == {on_time: False, late: True}

@@ -6,11 +6,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
+from support import wait_until
 
 WORKER = Path(__file__).with_name("claim_worker.py")
 GRADERS = 4
@@ -51,9 +52,7 @@ def test_concurrent_next_never_hands_out_the_same_submission(grading_app, delive
         )
         for n in range(GRADERS)
     ]
-    deadline = time.monotonic() + 60
-    while len(list(barrier.glob("ready-*"))) < GRADERS and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: len(list(barrier.glob("ready-*"))) == GRADERS, 60, "every worker ready")
     (barrier / "go").touch()
     results = []
     for worker in workers:

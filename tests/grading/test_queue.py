@@ -6,14 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tdl_inbox.errors import NotFound
+from tdl_inbox.errors import AlreadyClaimed, InvalidGrade, NotFound
 from tdl_inbox.services.grading import queue as work
-from tdl_inbox.services.grading.grades import (
-    InvalidGrade,
-    choose_version,
-    grade_history,
-    record_grade,
-)
+from tdl_inbox.services.grading.grades import choose_version, grade_history, record_grade
 from tdl_inbox.services.grading.listing import submission_rows
 
 NOW = datetime(2019, 6, 1, tzinfo=UTC)
@@ -44,7 +39,9 @@ def test_latest_on_time_version_counts_and_late_resubmission_does_not(grading_ap
     with grading_app.sessions.begin() as session:
         rows = {
             r.id: r
-            for r in submission_rows(session, grading_app.store, grading_app.ctx.assignments)
+            for r in submission_rows(
+                session, grading_app.store, grading_app.ctx.assignments, policy="latest_on_time"
+            )
         }
     assert [(rows[i].version, rows[i].counts) for i in (first, second, late)] == [
         (1, False),
@@ -101,7 +98,7 @@ def test_claim_and_release(grading_app, deliver):
     a = deliver("Theory 1 - Ivan Ivanov", EARLY)
     with grading_app.sessions.begin() as session:
         work.claim(session, a, "alice", NOW, TTL)
-    with grading_app.sessions.begin() as session, pytest.raises(NotFound, match="claimed by alice"):
+    with grading_app.sessions.begin() as session, pytest.raises(AlreadyClaimed, match="alice"):
         work.claim(session, a, "bob", NOW, TTL)
     with grading_app.sessions.begin() as session:
         assert work.release(session, a)

@@ -26,7 +26,12 @@ Anna-Maria Ivanova-Petrova,anna@example.org,,no
 
 def rows(app):
     with app.sessions.begin() as session:
-        return {r.id: r for r in submission_rows(session, app.store, app.ctx.assignments)}
+        return {
+            r.id: r
+            for r in submission_rows(
+                session, app.store, app.ctx.assignments, policy=app.settings.grading.counting
+            )
+        }
 
 
 def test_roster_links_by_address_then_by_name_in_any_spelling(grading_app, deliver):

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from servers.smtp import SmtpSink
-from support import PASSWORD_ENV, config_text, migrated_app
+from support import PASSWORD_ENV
 from tdl_inbox.cli.main import main
+from tdl_inbox_dev.config import config_text, migrated_app
 
 pytestmark = pytest.mark.dovecot
 
@@ -53,7 +54,16 @@ def run_check(tmp_path, dovecot, imap_folder, database_url, monkeypatch, capsys)
 
     def run(section: str) -> tuple[int, str]:
         path = tmp_path / "tdl-inbox.toml"
-        migrated_app(path, config_text(dovecot, imap_folder, database_url) + section).close()
+        migrated_app(
+            path,
+            config_text(
+                database_url=database_url,
+                password_env=PASSWORD_ENV,
+                server=dovecot,
+                folder=imap_folder,
+            )
+            + section,
+        ).close()
         code = main(["--config", str(path), "check"])
         captured = capsys.readouterr()
         lines = (captured.out + captured.err).splitlines()

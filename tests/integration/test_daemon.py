@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from servers.imap_fill import multiappend
-from support import PASSWORD_ENV, submission
+from support import PASSWORD_ENV, cli, cli_env, submission, wait_for, wait_until
 from tdl_inbox.adapters.db.models import FolderState, Message, Submission
 
 pytestmark = pytest.mark.dovecot
@@ -22,25 +20,13 @@ pytestmark = pytest.mark.dovecot
 BASE = datetime(2019, 3, 10, 12, 0, tzinfo=UTC)
 
 
-def cli(app, *args: str) -> list[str]:
-    return [sys.executable, "-m", "tdl_inbox", "--config", str(app.settings.source), *args]
-
-
 def env_for(dovecot) -> dict[str, str]:
-    return {**os.environ, PASSWORD_ENV: dovecot.password}
+    return cli_env(dovecot.password)
 
 
 def recorded(app) -> int:
     with app.sessions.begin() as session:
         return session.scalar(select(func.count()).select_from(Message))
-
-
-def wait_until(predicate, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.02)
 
 
 def fill(dovecot, folder: str, count: int) -> None:
@@ -71,13 +57,14 @@ def test_poll_killed_mid_way_and_restarted_records_each_message_once(
     finally:
         process.wait()
 
-    for _attempt in range(50):  # on PostgreSQL the killed process's lock goes a moment later
+    def poll_unless_locked() -> subprocess.CompletedProcess[str] | None:
         again = subprocess.run(
             cli(app, "poll", "--json"), env=env_for(dovecot), capture_output=True, text=True
         )
-        if "already running" not in again.stderr:
-            break
-        time.sleep(0.1)
+        return None if "already running" in again.stderr else again
+
+    # on PostgreSQL the killed process's lock goes a moment later
+    again = wait_for(poll_unless_locked, what="the killed poll's lock released")
     assert again.returncode == 0, again.stderr
 
     with app.sessions.begin() as session:

@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 
 from servers.imap_fill import append
 from servers.smtp import SmtpSink
-from support import cli_env, config_text, migrated_app, submission
+from support import PASSWORD_ENV, cli_env, submission
 from tdl_inbox.adapters.db.engine import (
     DatabaseFileReplaced,
     make_engine,
@@ -30,6 +30,7 @@ from tdl_inbox.adapters.db.engine import (
 )
 from tdl_inbox.adapters.db.migrate import upgrade
 from tdl_inbox.adapters.db.models import DaemonState
+from tdl_inbox_dev.config import config_text, migrated_app
 
 BASE = datetime(2019, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -78,7 +79,11 @@ recipients = ["admin@example.org"]
 """
     path = tmp_path / "tdl-inbox.toml"
     url = f"sqlite:///{tmp_path}/tdl-inbox.db"
-    migrated_app(path, config_text(dovecot, imap_folder, url) + alerts).close()
+    migrated_app(
+        path,
+        config_text(database_url=url, password_env=PASSWORD_ENV, server=dovecot, folder=imap_folder)
+        + alerts,
+    ).close()
     return path
 
 

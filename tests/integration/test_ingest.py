@@ -22,7 +22,9 @@ LATE = datetime(2019, 3, 16, 21, 0, 0, tzinfo=UTC)
 
 def rows(app):
     with app.sessions.begin() as session:
-        return submission_rows(session, app.store, app.ctx.assignments)
+        return submission_rows(
+            session, app.store, app.ctx.assignments, policy=app.settings.grading.counting
+        )
 
 
 def count(app, model) -> int:

@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from imapclient import IMAPClient
 
-from servers.dovecot import Dovecot
 from servers.fixtures import SMTP_LOGIN, SMTP_PASSWORD
 from servers.imap_fill import Message, append, fill_maildir, multiappend, write_maildir
 from servers.postgres import Postgres
 from servers.smtp import SmtpSink
+from tdl_inbox_dev.dovecot import Dovecot
 
 MSK = timezone(timedelta(hours=3))
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from servers.smtp import SmtpSink
-from support import PASSWORD_ENV, config_text, migrated_app
+from support import PASSWORD_ENV
 from tdl_inbox.app import App
+from tdl_inbox_dev.config import config_text, migrated_app
 
 # The suite's mail arrived in 2019: receipts tests lift the age limit unless they test it.
 OLD_MAIL_HOURS = 100_000
@@ -46,7 +47,13 @@ def receipts_app(tmp_path, dovecot, imap_folder, smtp_sink, database_url, monkey
         max_age_hours: int | None = OLD_MAIL_HOURS,
     ) -> App:
         path = tmp_path / "tdl-inbox.toml"
-        text = config_text(dovecot, imap_folder, database_url)
+        text = config_text(
+            database_url=database_url,
+            password_env=PASSWORD_ENV,
+            server=dovecot,
+            folder=imap_folder,
+            poll_interval_seconds=5,
+        )
         section = smtp_section(smtp_sink, language, extra, max_age_hours)
         if port is not None:
             section = section.replace(f"port = {smtp_sink.port}", f"port = {port}")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from servers.imap_fill import append
-from support import poll, submission
-from tdl_inbox.cli.main import main
+from support import poll, run_cli, submission
 from tdl_inbox.services.operations.status import current_status, poll_failed, poll_succeeded
 
 pytestmark = pytest.mark.dovecot
@@ -19,15 +19,15 @@ ALERTS = "\n[alerts]\nrecipients = ['admin@example.org']\nafter_minutes = 30\n"
 
 
 def test_failing_polls_alert_once_and_recovery_alerts_once(smtp_sink, receipts_app):
-    app = receipts_app(extra=ALERTS.replace("[alerts]", "[alerts]"))
+    app = receipts_app(extra=ALERTS)
     with app.sessions.begin() as session:
         for minutes in (0, 10, 31, 45, 60):
             poll_failed(
-                session, app.settings, T0 + timedelta(minutes=minutes), "connection refused"
+                session, app.alert_policy(), T0 + timedelta(minutes=minutes), "connection refused"
             )
-        poll_succeeded(session, app.settings, T0 + timedelta(minutes=61), uidvalidity_changed=False)
-        poll_succeeded(session, app.settings, T0 + timedelta(minutes=62), uidvalidity_changed=False)
-        status = current_status(session, T0, None)
+        for minutes in (61, 62):
+            poll_succeeded(session, app.alert_policy(), T0 + timedelta(minutes=minutes), False)
+        status = current_status(session, T0, None, False)
     assert status.failing_since is None
     assert status.last_successful_poll == T0 + timedelta(minutes=62)
     app.flush_outbox(force=True)
@@ -46,7 +46,7 @@ def test_uidvalidity_change_alerts_the_admin(dovecot, imap_folder, smtp_sink, re
     append(dovecot, imap_folder, submission("Theory 1 - Ivan Ivanov"), T0)
     report = poll(app)
     with app.sessions.begin() as session:
-        poll_succeeded(session, app.settings, T0, report.uidvalidity_changed)
+        poll_succeeded(session, app.alert_policy(), T0, report.uidvalidity_changed)
     app.flush_outbox(force=True)
     subjects = [m["Subject"] for m in smtp_sink.messages() if m["To"] == "admin@example.org"]
     assert subjects == [f"[tdl-inbox] UIDVALIDITY of {imap_folder} changed"]
@@ -57,52 +57,43 @@ def test_extension_turns_a_late_verdict_on_time(dovecot, imap_folder, receipts_a
     append(dovecot, imap_folder, submission("Theory 1 - Ivan Ivanov", "ivan@example.org"), late)
     app = receipts_app()
     poll(app)
-    config = ["--config", str(app.settings.source)]
+    run = functools.partial(run_cli, capsys, app)
 
     def submissions():
-        assert main([*config, "submissions", "--json"]) == 0
-        return json.loads(capsys.readouterr().out)
+        code, out, _ = run("submissions", "--json")
+        assert code == 0
+        return json.loads(out)
 
     assert submissions()[0]["late"] is True
-    assert (
-        main(
-            [
-                *config,
-                "extend",
-                "Ivan Ivanov",
-                "theory-1",
-                "--until",
-                "2019-03-20T23:59",
-                "--reason",
-                "ill",
-            ]
-        )
-        == 0
+    extended = run(
+        "extend", "Ivan Ivanov", "theory-1", "--until", "2019-03-20T23:59", "--reason", "ill"
     )
-    capsys.readouterr()
+    assert extended[0] == 0
     row = submissions()[0]
     assert (row["late"], row["deadline"]) == (False, "2019-03-20T23:59:00+03:00")
-    assert main([*config, "extensions", "--json"]) == 0
-    (ext,) = json.loads(capsys.readouterr().out)
+    code, out, _ = run("extensions", "--json")
+    assert code == 0
+    (ext,) = json.loads(out)
     assert (ext["student"], ext["assignment"], ext["reason"]) == ("Ivan Ivanov", "theory-1", "ill")
-    assert main([*config, "assignments", "--json"]) == 0
-    listed = {a["assignment"]: a for a in json.loads(capsys.readouterr().out)}
+    code, out, _ = run("assignments", "--json")
+    assert code == 0
+    listed = {a["assignment"]: a for a in json.loads(out)}
     assert listed["theory-1"]["extensions"][0]["until"] == "2019-03-20T23:59:00+03:00"
 
-    assert main([*config, "extend", "Ivan Ivanov", "theory-1", "--until", "2019-03-01T10:00"]) == 1
-    assert "can only move a deadline later" in capsys.readouterr().err
-    assert main([*config, "extend", "Ivan Ivanov", "theory-1", "--revoke"]) == 0
-    capsys.readouterr()
+    code, _, err = run("extend", "Ivan Ivanov", "theory-1", "--until", "2019-03-01T10:00")
+    assert code == 1
+    assert "can only move a deadline later" in err
+    assert run("extend", "Ivan Ivanov", "theory-1", "--revoke")[0] == 0
     assert submissions()[0]["late"] is True
 
 
 def test_status_json(dovecot, imap_folder, receipts_app, capsys):
     append(dovecot, imap_folder, submission("Theory 1 - Ivan Ivanov", "ivan@example.org"), T0)
     app = receipts_app()
-    assert main(["--config", str(app.settings.source), "poll"]) == 0
-    capsys.readouterr()
-    assert main(["--config", str(app.settings.source), "status", "--json"]) == 0
-    info = json.loads(capsys.readouterr().out)
+    assert run_cli(capsys, app, "poll")[0] == 0
+    code, out, _ = run_cli(capsys, app, "status", "--json")
+    assert code == 0
+    info = json.loads(out)
     assert info["daemon_running"] is False
     assert info["messages_recorded_today"] == 1
     assert info["outbox_pending"] == 0

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from servers.imap_fill import append
-from support import poll, submission
+from support import run_cli, submission
 from tdl_inbox.adapters.db.models import OutboxItem
 from tdl_inbox.app import App
-from tdl_inbox.cli.main import main
+from tdl_inbox.services.operations import polling
 
 pytestmark = pytest.mark.dovecot
 
@@ -22,8 +22,7 @@ LATE = datetime(2019, 3, 16, 21, 5, 0, tzinfo=UTC)
 
 
 def poll_and_send(app: App):
-    report = poll(app)
-    return report, app.flush_outbox()
+    return polling.poll_and_send(app.poll_cycle())
 
 
 def test_on_time_submission_gets_a_threaded_receipt(
@@ -58,8 +57,9 @@ def test_on_time_submission_gets_a_threaded_receipt(
     assert "This version now counts" in body
     code = body.split("Receipt code: ")[1].split()[0]
 
-    assert main(["--config", str(app.settings.source), "receipt", code, "--json"]) == 0
-    info = json.loads(capsys.readouterr().out)
+    exit_code, out, _ = run_cli(capsys, app, "receipt", code, "--json")
+    assert exit_code == 0
+    info = json.loads(out)
     assert (info["assignment"], info["student"], info["receipt_status"]) == (
         "theory-1",
         "Ivan Ivanov",

@@ -13,10 +13,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from grading.conftest import db_url, deliver, grading_app  # noqa: F401
+from grading.conftest import db_url, deliver, grading_app, run  # noqa: F401
 from tdl_inbox.adapters.db.models import Message, Submission
 from tdl_inbox.app import App
-from tdl_inbox.cli.main import main
 from tdl_inbox.services.intake.recording import Incoming, Location, Outcome, record
 
 _uids = itertools.count(100_000)
@@ -43,15 +42,3 @@ def deliver_raw(grading_app: App) -> Callable[[bytes, datetime], int]:  # noqa: 
             return found
 
     return _deliver
-
-
-@pytest.fixture
-def run(grading_app: App, capsys: pytest.CaptureFixture[str]):  # noqa: F811
-    """Run the CLI against ``grading_app``: (exit code, stdout, stderr)."""
-
-    def _run(*argv: str) -> tuple[int, str, str]:
-        code = main(["--config", str(grading_app.settings.source), *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run

@@ -25,7 +25,8 @@ from typing import NoReturn
 
 import pytest
 
-from .dovecot import Dovecot
+from tdl_inbox_dev.dovecot import Dovecot
+
 from .postgres import Postgres
 from .smtp import SmtpSink
 
@@ -84,7 +85,7 @@ def _slug(request: pytest.FixtureRequest, limit: int) -> str:
 # ----------------------------------------------------------------------------- Dovecot
 @pytest.fixture(scope="session")
 def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovecot]:
-    """A private Dovecot for the whole session (see servers/dovecot.py)."""
+    """A private Dovecot for the whole session (see tdl_inbox_dev/dovecot.py)."""
     reason = Dovecot.available()
     if reason is not None:
         _unavailable(reason)

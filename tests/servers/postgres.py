@@ -23,7 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from .dovecot import LOOPBACK, free_port, make_traversable, process_group_members
+from tdl_inbox_dev.dovecot import LOOPBACK, free_port, make_traversable, process_group_members
 
 if TYPE_CHECKING:
     import psycopg

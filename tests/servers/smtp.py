@@ -26,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .dovecot import LOOPBACK, free_port, make_self_signed_cert
+from tdl_inbox_dev.dovecot import LOOPBACK, free_port, make_self_signed_cert
 
 __all__ = ["Received", "SmtpSink"]
 

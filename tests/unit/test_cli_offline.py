@@ -7,22 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from tdl_inbox.cli.main import main
+from support import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = str(ROOT / "config.example.toml")
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_parse_subject_json_contract(capsys):
-    code, out, _ = run(
-        capsys, "--config", EXAMPLE, "parse-subject", "Re: Theory 2 - Ivan Ivanov", "--json"
-    )
+    code, out, _ = run_cli(capsys, EXAMPLE, "parse-subject", "Re: Theory 2 - Ivan Ivanov", "--json")
     assert code == 0
     assert json.loads(out) == {
         "ok": True,
@@ -35,17 +27,13 @@ def test_parse_subject_json_contract(capsys):
 
 
 def test_parse_subject_shows_the_note(capsys):
-    code, out, _ = run(
-        capsys, "--config", EXAMPLE, "parse-subject", "Theory 2 Иван Иванов v2", "--json"
-    )
+    code, out, _ = run_cli(capsys, EXAMPLE, "parse-subject", "Theory 2 Иван Иванов v2", "--json")
     assert code == 0
     assert (json.loads(out)["student"], json.loads(out)["note"]) == ("Иван Иванов", "v2")
 
 
 def test_parse_subject_checks_configured_assignments(capsys):
-    code, out, _ = run(
-        capsys, "--config", EXAMPLE, "parse-subject", "Theory 7 - Ivan Ivanov", "--json"
-    )
+    code, out, _ = run_cli(capsys, EXAMPLE, "parse-subject", "Theory 7 - Ivan Ivanov", "--json")
     assert code == 1
     assert json.loads(out) == {"ok": False, "error": "unknown assignment theory-7"}
 
@@ -53,13 +41,15 @@ def test_parse_subject_checks_configured_assignments(capsys):
 def test_parse_subject_without_config_only_parses(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("TDL_INBOX_CONFIG", raising=False)
-    code, out, _ = run(capsys, "parse-subject", "Лаба 7 - Иван Иванов", "--format", "json")
+    code, out, _ = run_cli(
+        capsys, None, "parse-subject", "Лаба 7 - Иван Иванов", "--format", "json"
+    )
     assert code == 0
     assert json.loads(out)["assignment"] == "lab-7"
 
 
 def test_assignments_json_contract(capsys):
-    code, out, _ = run(capsys, "--config", EXAMPLE, "assignments", "--json")
+    code, out, _ = run_cli(capsys, EXAMPLE, "assignments", "--json")
     assert code == 0
     items = {item["assignment"]: item for item in json.loads(out)}
     assert items["theory-1"] == {
@@ -79,7 +69,7 @@ def test_assignments_json_contract(capsys):
 
 def test_assignments_table_and_output_file(capsys, tmp_path):
     target = tmp_path / "out.txt"
-    code, out, _ = run(capsys, "--config", EXAMPLE, "assignments", "--output", str(target))
+    code, out, _ = run_cli(capsys, EXAMPLE, "assignments", "--output", str(target))
     assert code == 0
     assert out == ""
     text = target.read_text(encoding="utf-8")
@@ -88,19 +78,20 @@ def test_assignments_table_and_output_file(capsys, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("argv", "message"),
+    ("argv", "exit_code", "message"),
     [
-        (["frobnicate"], "No such command 'frobnicate'"),
+        (["frobnicate"], 2, "No such command 'frobnicate'"),
         (
             ["--config", "/nonexistent/x.toml", "submissions"],
+            1,
             "config file /nonexistent/x.toml not found",
         ),
-        (["--config", EXAMPLE, "submissions", "--format", "xml"], "'xml' is not one of"),
+        (["--config", EXAMPLE, "submissions", "--format", "xml"], 2, "'xml' is not one of"),
     ],
 )
-def test_bad_input_is_one_line_and_non_zero(capsys, argv, message):
-    code, _, err = run(capsys, *argv)
-    assert code != 0
+def test_bad_input_is_one_line_and_non_zero(capsys, argv, exit_code, message):
+    code, _, err = run_cli(capsys, None, *argv)
+    assert code == exit_code
     assert message in err
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
@@ -109,7 +100,7 @@ def test_bad_input_is_one_line_and_non_zero(capsys, argv, message):
 def test_bad_config_names_the_key(capsys, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[mailbox]\nusername = "u"\npassword_env = "X"\nfolderr = "INBOX"\n')
-    code, _, err = run(capsys, "--config", str(bad), "assignments")
+    code, _, err = run_cli(capsys, str(bad), "assignments")
     assert code == 1
     assert "mailbox.folderr: unknown key" in err
 
@@ -117,22 +108,42 @@ def test_bad_config_names_the_key(capsys, tmp_path):
 def test_empty_database_is_refused_with_what_to_run(capsys, tmp_path):
     config = tmp_path / "c.toml"
     config.write_text('[mailbox]\nusername = "u"\npassword_env = "X"\n')
-    code, _, err = run(capsys, "--config", str(config), "submissions")
+    code, _, err = run_cli(capsys, str(config), "submissions")
     assert code == 1
     assert "run `tdl-inbox db upgrade`" in err
 
 
 def test_init_writes_config_and_creates_database(capsys, tmp_path):
     config = tmp_path / "tdl-inbox.toml"
-    code, out, _ = run(capsys, "--config", str(config), "init")
+    code, out, _ = run_cli(capsys, str(config), "init")
     assert code == 0
     assert config.exists()
     assert (tmp_path / "tdl-inbox.db").exists()
     assert (tmp_path / "store").is_dir()
     assert oct((tmp_path / "store").stat().st_mode & 0o777) == "0o700"
     assert oct((tmp_path / "tdl-inbox.db").stat().st_mode & 0o777) == "0o600"
-    code, out, _ = run(capsys, "--config", str(config), "submissions", "--json")
+    code, out, _ = run_cli(capsys, str(config), "submissions", "--json")
     assert (code, json.loads(out)) == (0, [])
-    code, out, _ = run(capsys, "--config", str(config), "init")
+    code, out, _ = run_cli(capsys, str(config), "init")
     assert code == 0
     assert "keeping it" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["extend", "Ivan Ivanov", "theory-1"],
+        ["extend", "Ivan Ivanov", "theory-1", "--until", "next friday"],
+        ["roster", "link", "not-an-address", "Ivan Ivanov"],
+    ],
+    ids=["extend-without-until", "extend-bad-until", "link-bad-address"],
+)
+def test_a_bad_command_line_value_is_a_usage_error(capsys, tmp_path, argv):
+    config = tmp_path / "tdl-inbox.toml"
+    config.write_text(Path(EXAMPLE).read_text(encoding="utf-8"), encoding="utf-8")
+    code, out, err = run_cli(capsys, str(config), *argv)
+    assert code == 2  # as click's own usage errors
+    assert out == ""
+    assert len(err.splitlines()) == 1
+    assert "see tdl-inbox --help" in err
+    assert not (tmp_path / "tdl-inbox.db").exists()  # refused before opening anything

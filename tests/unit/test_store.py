@@ -100,3 +100,18 @@ def test_a_write_the_disk_refuses_fails_the_sync_and_leaves_no_files(store: Blob
     assert not store.path_for(small).exists()
     assert not store.path_for(big).exists()
     assert temp_files(store) == []
+
+
+def test_the_string_paths_are_path_for(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    store = BlobStore(tmp_path / "link" / "store")
+    store.ensure()
+    digest = store.put(b"solution")
+    assert store.path_for(digest) == store.root / "sha256" / digest[:2] / digest[2:4] / digest
+    assert store.path_for(digest).is_file()
+    assert store.paths()(digest) == str(store.path_for(digest))
+    resolved = store.paths(resolved=True)(digest)
+    assert resolved == str(store.path_for(digest).resolve())
+    assert resolved.startswith(str(tmp_path / "real"))
+    store.close()

@@ -40,6 +40,7 @@ from email.parser import BytesParser
 from email.policy import Compat32
 
 from tdl_inbox.adapters.mime_headers import (
+    BLANK_LINE,
     HeaderDecoder,
     decode_header_text,
     is_auto_submitted,
@@ -127,7 +128,6 @@ _DEFECT_TEXT = {
     "InvalidBase64CharactersDefect": "invalid base64 characters",
     "InvalidBase64LengthDefect": "invalid base64 length; payload kept undecoded",
 }
-_BLANK_LINE = re.compile(rb"\n\r?\n|\r\r")
 # Three patterns with literal prefixes, not one alternation: the regex engine then skips
 # ahead at memchr speed instead of trying every byte.
 _DECLARATION = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]*)"|([^\s;"]+))')
@@ -162,7 +162,7 @@ def _parse_safely(raw: bytes, max_header_bytes: int, max_depth: int, *, fast: bo
 
 def _parse(raw: bytes, max_header_bytes: int, max_depth: int, *, fast: bool) -> ParsedMail:
     error: str | None = None
-    blank = _BLANK_LINE.search(raw, 0, max_header_bytes + 3)
+    blank = BLANK_LINE.search(raw, 0, max_header_bytes + 3)
     header_end = 0 if raw[:1] in (b"\n", b"\r") else blank.start() if blank else len(raw)
     msg: Message | None = None
     if header_end > max_header_bytes:

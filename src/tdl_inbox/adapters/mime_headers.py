@@ -47,6 +47,10 @@ _CHARSET_ALIASES = {
 _REFUSED_CODECS = frozenset({"unicode-escape", "raw-unicode-escape", "undefined", "idna"})
 # The usual wrong defaults of old mailers: a body labelled like this says nothing about headers.
 _WEAK_HINTS = frozenset({"ascii", "utf-8", "iso8859-1", "cp1252"})
+BLANK_LINE = re.compile(rb"\n\r?\n|\r\r")
+"""The blank line that ends a header block, with line breaks read as the stdlib parser reads
+them (CRLF, LF or a lone CR). Both alternatives start with a line-break byte, so the regex
+engine skips from line break to line break instead of trying every byte."""
 _ENCODED_WORD = re.compile(r"=\?([^?\s]{1,64})\?([bBqQ])\?([^?]*)\?=")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")

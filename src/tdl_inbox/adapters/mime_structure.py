@@ -29,10 +29,11 @@ from email.message import Message
 from email.parser import BytesParser
 from email.policy import Compat32
 
+from tdl_inbox.adapters.mime_headers import BLANK_LINE
+
 MAX_DEPTH = 8
 """Multiparts nested deeper than this are left to the stdlib parser."""
 
-_BLANK_LINE = re.compile(rb"\n\r?\n")
 _ASCII_CHUNK = 1 << 20
 # Marks of nesting (see ``nesting_marks``): delimiter-like lines, and "Content-Type: message/"
 # headers, which all contain "e:" whatever the case of the rest.
@@ -101,7 +102,7 @@ class _Reader:
         elif raw.startswith(b"\r\n", start):
             body = start + 2
         else:
-            blank = _BLANK_LINE.search(raw, start, end)
+            blank = BLANK_LINE.search(raw, start, end)
             body = end if blank is None else blank.end()  # without one, headers run to the end
         if raw.count(b"\r", start, body) != raw.count(b"\r\n", start, body):
             raise _Unusual("lone CR in a header block")

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import itertools
 import os
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import NoReturn
@@ -39,6 +41,11 @@ _REASONS = {
     errno.ENOTDIR: "a path component is not a directory",
     errno.EEXIST: "a file is in the way of a directory",
 }
+
+
+def _blob_path(blobs: str, digest: str) -> str:
+    """The store's layout: a blob is named by its digest, two directory levels deep."""
+    return f"{blobs}{os.sep}{digest[:2]}{os.sep}{digest[2:4]}{os.sep}{digest}"
 
 
 def _reason(exc: OSError) -> str:
@@ -94,7 +101,15 @@ class BlobStore:
         return removed
 
     def path_for(self, digest: str) -> Path:
-        return self.root / "sha256" / digest[:2] / digest[2:4] / digest
+        return Path(_blob_path(os.path.join(self.root, "sha256"), digest))
+
+    def paths(self, *, resolved: bool = False) -> Callable[[str], str]:
+        """``path_for`` as a function of the digest returning a string, without pathlib's
+        per-call cost (a listing or report on a big course asks for thousands). ``resolved``
+        resolves the root once: below it nothing is a symlink (the store creates every
+        directory and file), so the paths are absolute at no system call per file."""
+        root = self.root.resolve() if resolved else self.root
+        return functools.partial(_blob_path, os.path.join(root, "sha256"))
 
     def put(self, data: bytes, *, durable: bool = True) -> str:
         """Store ``data`` and return its SHA-256 hex digest. Idempotent.

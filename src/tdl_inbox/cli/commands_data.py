@@ -6,16 +6,20 @@ from pathlib import Path
 
 import click
 
-from tdl_inbox.adapters.db.engine import sqlite_path
-from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options
+from tdl_inbox.app import database_exists, ingest_context
+from tdl_inbox.cli.output import (
+    assignment_option,
+    chosen_format,
+    emit_json,
+    emit_table,
+    format_options,
+)
 from tdl_inbox.cli.state import CliState, pass_state
-from tdl_inbox.domain.classify import Accepted, classify
-from tdl_inbox.domain.subjects import SubjectError, parse_subject
 from tdl_inbox.errors import ConfigError, TdlInboxError
-from tdl_inbox.services.grading.extensions import ExtensionRow, extension_rows
+from tdl_inbox.services.grading.extensions import ExtensionRow, extensions_by_assignment
 from tdl_inbox.services.grading.listing import assignment_rows, rejected_rows, submission_rows
-from tdl_inbox.services.intake.context import ingest_context
-from tdl_inbox.services.reporting.formatting import human_duration, iso, short_time, to_jsonable
+from tdl_inbox.services.intake.subject_check import read_subject
+from tdl_inbox.services.reporting.formatting import iso, short_time, to_jsonable, verdict_text
 
 
 @click.command("parse-subject")
@@ -30,34 +34,7 @@ def parse_subject_cmd(
         ctx = ingest_context(state.settings()) if state.config_path.exists() else None
     except ConfigError:
         ctx = None
-    result: dict[str, object]
-    if ctx is not None:
-        verdict = classify(subject, ctx.assignments, ctx.kind_aliases)
-        if isinstance(verdict, Accepted):
-            a = verdict.assignment
-            result = {
-                "ok": True,
-                "assignment": a.key,
-                "kind": a.kind.value,
-                "number": a.number,
-                "student": verdict.student,
-                "note": verdict.note,
-            }
-        else:
-            result = {"ok": False, "error": verdict.reason}
-    else:
-        try:
-            p = parse_subject(subject)
-            result = {
-                "ok": True,
-                "assignment": p.assignment,
-                "kind": p.kind.value,
-                "number": p.number,
-                "student": p.student,
-                "note": p.note,
-            }
-        except SubjectError as exc:
-            result = {"ok": False, "error": exc.reason}
+    result = read_subject(subject, ctx)
     if chosen_format(fmt, as_json) == "json":
         emit_json(result, output)
     else:
@@ -69,19 +46,14 @@ def parse_subject_cmd(
 
 def _extensions_by_assignment(state: CliState) -> dict[str, list[ExtensionRow]]:
     """Granted extensions, when the database is there to ask (the listing works without it)."""
-    path = sqlite_path(state.settings().database.url)
-    if path is not None and not path.exists():
+    if not database_exists(state.settings()):
         return {}  # listing assignments must not create a database as a side effect
     try:
         app = state.app()
         with app.sessions.begin() as session:
-            rows = extension_rows(session)
+            return extensions_by_assignment(session)
     except TdlInboxError:
         return {}
-    grouped: dict[str, list[ExtensionRow]] = {}
-    for row in rows:
-        grouped.setdefault(row.assignment, []).append(row)
-    return grouped
 
 
 @click.command()
@@ -124,7 +96,7 @@ def assignments(state: CliState, fmt: str, as_json: bool, output: Path | None) -
 
 
 @click.command()
-@click.option("--assignment", "-a", help="Only this assignment, e.g. theory-2.")
+@assignment_option
 @format_options
 @pass_state
 def submissions(
@@ -134,7 +106,13 @@ def submissions(
     app = state.app_for_assignment(assignment)
     zone = app.settings.course.zone
     with app.sessions.begin() as session:
-        rows = submission_rows(session, app.store, app.ctx.assignments, assignment)
+        rows = submission_rows(
+            session,
+            app.store,
+            app.ctx.assignments,
+            assignment,
+            policy=app.settings.grading.counting,
+        )
     if chosen_format(fmt, as_json) == "json":
         emit_json(to_jsonable(rows, zone), output)
         return
@@ -145,7 +123,7 @@ def submissions(
             r.student,
             r.sender or "",
             short_time(r.arrived_at, zone),
-            _verdict(r.late, r.late_by_seconds, r.delivery_delay_suspected),
+            verdict_text(r.late, r.late_by_seconds, r.delivery_delay_suspected),
             ", ".join(a.filename for a in r.attachments),
         ]
         for r in rows
@@ -175,13 +153,6 @@ def rejected(state: CliState, fmt: str, as_json: bool, output: Path | None) -> N
         for r in rows
     ]
     emit_table("Rejected messages", ["id", "subject", "sender", "arrived", "reason"], table, output)
-
-
-def _verdict(late: bool, late_by_seconds: int, delay_suspected: bool) -> str:
-    if not late:
-        return "on time"
-    text = "LATE " + human_duration(late_by_seconds)
-    return text + " (Date: before deadline)" if delay_suspected else text
 
 
 COMMANDS = [parse_subject_cmd, assignments, submissions, rejected]

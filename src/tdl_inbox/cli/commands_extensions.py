@@ -10,7 +10,6 @@ import click
 from tdl_inbox.app import utc_now
 from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options
 from tdl_inbox.cli.state import CliState, pass_state
-from tdl_inbox.errors import TdlInboxError
 from tdl_inbox.services.grading.extensions import extension_rows, grant, revoke
 from tdl_inbox.services.reporting.formatting import short_time, to_jsonable
 
@@ -19,8 +18,8 @@ def _local(value: str, state: CliState) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise TdlInboxError(
-            f"--until: expected a date-time like 2019-03-20T23:59, got {value!r}"
+        raise click.BadParameter(
+            f"expected a date-time like 2019-03-20T23:59, got {value!r}", param_hint="'--until'"
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=state.settings().course.zone)
@@ -43,6 +42,9 @@ def extend(
     undo: bool,
 ) -> None:
     """Give STUDENT a later deadline for ASSIGNMENT; verdicts are recomputed at once."""
+    if not undo and until_text is None:
+        raise click.UsageError("--until is required (or --revoke to remove an extension)")
+    until = None if until_text is None else _local(until_text, state)
     app = state.app()
     zone = app.settings.course.zone
     with app.sessions.begin() as session:
@@ -50,17 +52,8 @@ def extend(
             removed = revoke(session, app.ctx.assignments, student, assignment)
             click.echo("extension removed" if removed else "there was no such extension")
             return
-        if until_text is None:
-            raise TdlInboxError("--until is required (or --revoke to remove an extension)")
-        row = grant(
-            session,
-            app.ctx.assignments,
-            student,
-            assignment,
-            _local(until_text, state),
-            reason,
-            utc_now(),
-        )
+        assert until is not None
+        row = grant(session, app.ctx.assignments, student, assignment, until, reason, utc_now())
     click.echo(f"{row.student}: {row.assignment} due {short_time(row.until, zone)}")
 
 

@@ -8,13 +8,19 @@ from pathlib import Path
 import click
 
 from tdl_inbox.app import App, utc_now
-from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options
+from tdl_inbox.cli.output import (
+    assignment_option,
+    chosen_format,
+    emit_json,
+    emit_table,
+    format_options,
+)
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.services.grading import queue as work
 from tdl_inbox.services.grading.details import submission_details
 from tdl_inbox.services.grading.export import MANIFEST, export_assignment
 from tdl_inbox.services.grading.grades import record_grade
-from tdl_inbox.services.reporting.formatting import human_duration, short_time, to_jsonable
+from tdl_inbox.services.reporting.formatting import short_time, to_jsonable, verdict_text
 
 grader_option = click.option(
     "--grader",
@@ -23,7 +29,6 @@ grader_option = click.option(
     envvar="TDL_INBOX_GRADER",
     help="Your name ($TDL_INBOX_GRADER).",
 )
-assignment_option = click.option("--assignment", "-a", help="Only this assignment, e.g. theory-2.")
 
 
 def _ttl(app: App) -> timedelta:
@@ -38,7 +43,7 @@ def _item_rows(items: list[work.QueueItem], app: App) -> list[list[str]]:
             i.assignment,
             i.student,
             short_time(i.arrived_at, zone),
-            "LATE" if i.late else "on time",
+            verdict_text(i.late),
             i.status
             + (f" by {i.claimed_by}" if i.claimed_by else "")
             + (f": {i.flag}" if i.flag else ""),
@@ -154,7 +159,7 @@ def show_cmd(
     if chosen_format(fmt, as_json) == "json":
         emit_json(to_jsonable(details, zone), output)
         return
-    verdict = "LATE " + human_duration(details.late_by_seconds) if details.late else "on time"
+    verdict = verdict_text(details.late, details.late_by_seconds)
     summary = [
         ["assignment", details.assignment],
         [
@@ -192,7 +197,7 @@ def show_cmd(
         [
             str(v.id),
             short_time(v.arrived_at, zone),
-            "LATE" if v.late else "on time",
+            verdict_text(v.late),
             "yes" if v.counts else "",
             "" if v.points is None else f"{v.points:g}",
         ]

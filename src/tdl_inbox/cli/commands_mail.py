@@ -7,13 +7,10 @@ from pathlib import Path
 
 import click
 
-from tdl_inbox.adapters.lock import daemon_lock
-from tdl_inbox.app import utc_now
 from tdl_inbox.cli.output import chosen_format, emit_json, format_options, write_text
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.daemon import Daemon
-from tdl_inbox.services.intake.ingest import poll_once
-from tdl_inbox.services.operations.status import poll_succeeded
+from tdl_inbox.services.operations.polling import poll_alone
 
 
 @click.command()
@@ -21,12 +18,7 @@ from tdl_inbox.services.operations.status import poll_succeeded
 @pass_state
 def poll(state: CliState, fmt: str, as_json: bool, output: Path | None) -> None:
     """Run one poll cycle and print what it recorded."""
-    app = state.app()
-    with daemon_lock(app.engine):
-        report = poll_once(app.open_mailbox, app.sessions, app.store, app.ctx, utc_now)
-        with app.sessions.begin() as session:
-            poll_succeeded(session, app.settings, utc_now(), report.uidvalidity_changed)
-        sent = app.flush_outbox()
+    report, sent = poll_alone(state.app().poll_cycle())
     summary = {
         "new_submissions": report.new_submissions,
         "rejected": report.rejected,

@@ -11,30 +11,27 @@ from pathlib import Path
 import click
 
 from tdl_inbox.app import utc_now
-from tdl_inbox.cli.output import chosen_format, formats_option
+from tdl_inbox.cli.output import assignment_option, chosen_format, formats_option
 from tdl_inbox.cli.report_output import emit_report
 from tdl_inbox.cli.state import CliState, pass_state
-from tdl_inbox.services.mail.notify import queue_report
+from tdl_inbox.services.grading.roster import has_roster
 from tdl_inbox.services.reporting.documents import (
     NO_ROSTER,
     late_document,
     late_json,
     missing_document,
-    report_mail,
     summary_document,
     with_chart,
 )
 from tdl_inbox.services.reporting.formatting import to_jsonable
+from tdl_inbox.services.reporting.mailing import queue_report_mail
 from tdl_inbox.services.reporting.reports import (
-    has_roster,
     late_report,
     missing_report,
     summary_report,
 )
 
 FORMATS = ("table", "csv", "json", "md", "html")
-
-assignment_option = click.option("--assignment", "-a", help="Only this assignment, e.g. theory-2.")
 
 
 @click.group("report")
@@ -61,9 +58,7 @@ def late_cmd(
     too only with --output)."""
     app = state.app_for_assignment(assignment)
     if email:
-        subject, text, html = report_mail(app.report_scope(), assignment)
-        with app.sessions.begin() as session:
-            queued = queue_report(session, app.settings, subject, text, html, utc_now())
+        queued = queue_report_mail(app.report_scope(), app.admin_mail(), assignment)
         flushed = app.flush_outbox()
         problem = f" ({flushed.error}; the daemon retries)" if flushed.error else ""
         whom = f"{queued} recipient{'' if queued == 1 else 's'}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -10,14 +11,7 @@ from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_op
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.errors import TdlInboxError
 from tdl_inbox.services.grading.grades import choose_version, relink
-from tdl_inbox.services.grading.roster import (
-    addresses_of,
-    find_student,
-    import_roster,
-    link_address,
-    relink_all,
-    students,
-)
+from tdl_inbox.services.grading.roster import import_roster, link_sender, roster_entries
 
 
 @click.group(invoke_without_command=True)
@@ -32,28 +26,12 @@ def roster(
         return
     app = state.app()
     with app.sessions.begin() as session:
-        rows = [
-            {
-                "id": s.id,
-                "name": s.name,
-                "email": s.email,
-                "group": s.group,
-                "mipt": s.mipt,
-                "addresses": addresses_of(session, s.id),
-            }
-            for s in students(session)
-        ]
+        rows = roster_entries(session)
     if chosen_format(fmt, as_json) == "json":
-        emit_json(rows, output)
+        emit_json([asdict(r) for r in rows], output)
         return
     table = [
-        [
-            str(r["id"]),
-            str(r["name"]),
-            str(r["email"] or ""),
-            str(r["group"] or ""),
-            "yes" if r["mipt"] else "best effort",
-        ]
+        [str(r.id), r.name, r.email or "", r.group or "", "yes" if r.mipt else "best effort"]
         for r in rows
     ]
     emit_table("Roster", ["id", "name", "email", "group", "MIPT"], table, output)
@@ -133,13 +111,14 @@ def roster_remove(state: CliState, student: str, force: bool) -> None:
 def roster_link(state: CliState, email: str, student: str) -> None:
     """Record that EMAIL belongs to STUDENT (roster id, e-mail or name)."""
     if "@" not in email:
-        raise TdlInboxError(f"{email!r} is not an e-mail address")
+        raise click.BadParameter(f"{email!r} is not an e-mail address", param_hint="EMAIL")
     app = state.app()
     with app.sessions.begin() as session:
-        found = find_student(session, student)
-        link_address(session, email, found)
-        count = relink_all(session, sender=email)
-    click.echo(f"{email} -> {found.name} (id {found.id}); {count} submissions re-linked")
+        linked = link_sender(session, email, student)
+    click.echo(
+        f"{email} -> {linked.student} (id {linked.student_id}); "
+        f"{linked.relinked} submissions re-linked"
+    )
 
 
 @click.command("relink")

@@ -9,7 +9,7 @@ import click
 from tdl_inbox.adapters.db.engine import make_engine
 from tdl_inbox.adapters.db.migrate import upgrade
 from tdl_inbox.adapters.store import BlobStore
-from tdl_inbox.app import database_errors
+from tdl_inbox.app import database_errors, health_targets
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.config.loading import load_config
 from tdl_inbox.config.schema import Settings
@@ -74,7 +74,7 @@ def db_upgrade(state: CliState) -> None:
 @pass_state
 def check(state: CliState) -> None:
     """Validate the config, log in to the mailbox, open the database."""
-    results = check_all(state.settings())
+    results = check_all(health_targets(state.settings()))
     for result in results:
         mark = "ok  " if result.ok else "FAIL"
         click.echo(f"{mark} {result.part}: {result.detail}", err=not result.ok)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import click
 
-from tdl_inbox.adapters.lock import daemon_holds_lock, lock_holder_pid
 from tdl_inbox.app import utc_now
 from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options
 from tdl_inbox.cli.state import CliState, pass_state
-from tdl_inbox.services.operations.status import current_status
+from tdl_inbox.services.operations.status import daemon_status
 from tdl_inbox.services.reporting.formatting import short_time, to_jsonable
 
 
@@ -22,12 +20,8 @@ def status(state: CliState, fmt: str, as_json: bool, output: Path | None) -> Non
     """Last successful poll, last new message, today's count, outbox backlog, daemon pid."""
     app = state.app()
     zone = app.settings.course.zone
-    today = datetime.combine(utc_now().astimezone(zone).date(), datetime.min.time(), tzinfo=zone)
-    running = daemon_holds_lock(app.engine)
-    with app.sessions.begin() as session:
-        info = current_status(session, today, lock_holder_pid(app.engine) if running else None)
+    info = daemon_status(app.engine, app.sessions, zone, utc_now())
     data = to_jsonable(info, zone)
-    data["daemon_running"] = running
     if chosen_format(fmt, as_json) == "json":
         emit_json(data, output)
         return
@@ -36,7 +30,7 @@ def status(state: CliState, fmt: str, as_json: bool, output: Path | None) -> Non
             "daemon",
             f"running (pid {info.daemon_pid})"
             if info.daemon_pid
-            else ("running" if running else "not running"),
+            else ("running" if info.daemon_running else "not running"),
         ],
         ["last successful poll", short_time(info.last_successful_poll, zone) or "never"],
         ["failing since", short_time(info.failing_since, zone)],

@@ -25,6 +25,8 @@ FORMATS = ("table", "json")
 # Wide enough for any row; rich sizes a table to its content, never to the console's width.
 UNWRAPPED_WIDTH = 1_000_000
 
+assignment_option = click.option("--assignment", "-a", help="Only this assignment, e.g. theory-2.")
+
 
 def format_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--format table|json``, ``--json`` (= ``--format json``) and ``--output FILE``."""

@@ -36,3 +36,11 @@ def judge(arrived_at: datetime, deadline: datetime, sent_at: datetime | None = N
     late_by = max(1, math.ceil((arrived_at - end).total_seconds()))
     suspected = sent_at is not None and sent_at < end
     return Verdict(late=True, late_by_seconds=late_by, delivery_delay_suspected=suspected)
+
+
+def duration_parts(seconds: int) -> tuple[int, int, int, int]:
+    """Days, hours, minutes and seconds of a duration (negative counts as none)."""
+    days, rest = divmod(max(seconds, 0), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return days, hours, minutes, secs

@@ -84,3 +84,10 @@ def _row(e: Extension) -> ExtensionRow:
 def extension_rows(session: Session) -> list[ExtensionRow]:
     query = select(Extension).order_by(Extension.assignment, Extension.student)
     return [_row(e) for e in session.scalars(query)]
+
+
+def extensions_by_assignment(session: Session) -> dict[str, list[ExtensionRow]]:
+    grouped: dict[str, list[ExtensionRow]] = {}
+    for row in extension_rows(session):
+        grouped.setdefault(row.assignment, []).append(row)
+    return grouped

@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import Claim, ExamResult, Grade, Student, Submission
 from tdl_inbox.domain.assignments import Assignment
-from tdl_inbox.errors import NotFound, TdlInboxError
-from tdl_inbox.services.grading.roster import find_student, owner_of_name, owner_of_student
+from tdl_inbox.errors import InvalidGrade, NotFound
+from tdl_inbox.services.grading.roster import (
+    find_student,
+    has_roster,
+    owner_of_name,
+    owner_of_student,
+)
 from tdl_inbox.services.grading.versions import Policy, ranked
-
-
-class InvalidGrade(TdlInboxError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,7 @@ def relink(session: Session, submission_id: int, student_ref: str) -> Student:
 
 def owner_for(session: Session, student_ref: str) -> tuple[str, str]:
     """(owner key, display name) for a student named on the command line."""
-    has_roster = session.scalar(select(Student.id).limit(1)) is not None
-    if has_roster:
+    if has_roster(session):
         student = find_student(session, student_ref)
         return owner_of_student(student.id), student.name
     return owner_of_name(student_ref), student_ref

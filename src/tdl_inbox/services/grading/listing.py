@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import RowMapping, func, select
 from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import Attachment, Message, Rejection, Student, Submission
@@ -16,6 +16,8 @@ from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.assignments import Assignment
 from tdl_inbox.services.grading.versions import Policy, counting_ids
 from tdl_inbox.services.intake.verdicts import refresh_verdicts
+
+RowT = TypeVar("RowT", bound=Sequence[Any])
 
 
 @dataclass(frozen=True)
@@ -86,16 +88,8 @@ def assignment_rows(assignments: Mapping[str, Assignment]) -> list[AssignmentRow
 
 
 def blob_paths(store: BlobStore) -> Callable[[str], str]:
-    """``str(store.path_for(digest).resolve())`` as a function of the digest, resolving the store's
-    root once: below it nothing is a symlink (the store creates every directory and file), so
-    a listing of thousands of files costs no system call per file."""
-    sha256 = os.path.join(store.root.resolve(), "sha256")
-    sep = os.sep
-
-    def path(digest: str) -> str:
-        return f"{sha256}{sep}{digest[:2]}{sep}{digest[2:4]}{sep}{digest}"
-
-    return path
+    """``str(store.path_for(digest).resolve())`` as a function of the digest."""
+    return store.paths(resolved=True)
 
 
 def attachment_rows(
@@ -106,8 +100,8 @@ def attachment_rows(
 
 
 def with_attachments(
-    rows: Iterable[Sequence[Any]], store: BlobStore
-) -> Iterator[tuple[Sequence[Any], tuple[AttachmentRow, ...]]]:
+    rows: Iterable[RowT], store: BlobStore
+) -> Iterator[tuple[RowT, tuple[AttachmentRow, ...]]]:
     """Rows of a query that ends with ``attachment_columns()`` and is outer-joined to the
     attachments, ordered by submission and then ``Attachment.position``, folded back into one
     row per submission (its first column) with its attachments (empty without any).
@@ -116,7 +110,7 @@ def with_attachments(
     of submissions cost more than the join, and this reads the rows once, as they come.
     """
     path = blob_paths(store)
-    current: Sequence[Any] | None = None
+    current: RowT | None = None
     files: list[AttachmentRow] = []
     for row in rows:
         if current is not None and row[0] == current[0]:
@@ -141,7 +135,8 @@ def submission_rows(
     store: BlobStore,
     assignments: Mapping[str, Assignment],
     assignment: str | None = None,
-    policy: Policy = "latest_on_time",
+    *,
+    policy: Policy,
 ) -> list[SubmissionRow]:
     refresh_verdicts(session, assignments)
     dialect = session.get_bind().dialect.name
@@ -161,23 +156,23 @@ def submission_rows(
     versions = numbered.subquery("versions")
     query = (
         select(
-            Submission.id,
-            Submission.assignment,
-            Submission.student,
-            Student.name,
-            Message.sender,
-            Submission.arrived_at,
-            Message.sent_at,
-            Submission.deadline,
-            Submission.late,
-            Submission.late_by_seconds,
-            Submission.delivery_delay_suspected,
-            Message.message_id,
-            versions.c.version,
-            Submission.id.in_(counting_ids(policy, dialect, assignment)),
-            Submission.student_id,
-            Submission.link_flag,
-            Submission.note,
+            Submission.id.label("id"),
+            Submission.assignment.label("assignment"),
+            func.coalesce(Student.name, Submission.student).label("student"),
+            Message.sender.label("sender"),
+            Submission.arrived_at.label("arrived_at"),
+            Message.sent_at.label("sent_at"),
+            Submission.deadline.label("deadline"),
+            Submission.late.label("late"),
+            Submission.late_by_seconds.label("late_by_seconds"),
+            Submission.delivery_delay_suspected.label("delivery_delay_suspected"),
+            Message.message_id.label("message_id"),
+            versions.c.version.label("version"),
+            Submission.id.in_(counting_ids(policy, dialect, assignment)).label("counts"),
+            Submission.student_id.label("student_id"),
+            Submission.link_flag.label("link_flag"),
+            Submission.student.label("name_in_subject"),
+            Submission.note.label("note"),
             *attachment_columns(),
         )
         .join(versions, versions.c.id == Submission.id)
@@ -188,47 +183,17 @@ def submission_rows(
     )
     session.flush()  # the refreshed verdicts, for the plain query below
     return [
-        SubmissionRow(
-            id,
-            key,
-            roster_name or name_in_subject,
-            sender,
-            arrived_at,
-            sent_at,
-            deadline,
-            late,
-            late_by_seconds,
-            delay_suspected,
-            message_id,
-            files,
-            version,
-            bool(counts),
-            student_id,
-            link_flag,
-            name_in_subject,
-            note,
-        )
-        for (
-            id,
-            key,
-            name_in_subject,
-            roster_name,
-            sender,
-            arrived_at,
-            sent_at,
-            deadline,
-            late,
-            late_by_seconds,
-            delay_suspected,
-            message_id,
-            version,
-            counts,
-            student_id,
-            link_flag,
-            note,
-            *_,
-        ), files in with_attachments(session.connection().execute(query), store)
+        SubmissionRow(**labelled(row._mapping, _SUBMISSION_FIELDS), attachments=files)
+        for row, files in with_attachments(session.connection().execute(query), store)
     ]
+
+
+_SUBMISSION_FIELDS = frozenset(f.name for f in dataclasses.fields(SubmissionRow))
+
+
+def labelled(columns: RowMapping, fields: frozenset[str]) -> dict[str, Any]:
+    """The columns of a row (its ``_mapping``) labelled as one of ``fields``, by label."""
+    return {name: value for name, value in columns.items() if name in fields}
 
 
 def rejected_rows(session: Session) -> list[RejectedRow]:

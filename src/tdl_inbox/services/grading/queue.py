@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import Attachment, Claim, Grade, Student, Submission
 from tdl_inbox.adapters.store import BlobStore
-from tdl_inbox.errors import NotFound
+from tdl_inbox.errors import AlreadyClaimed, NotFound
 from tdl_inbox.services.grading.listing import AttachmentRow, attachment_columns, with_attachments
 from tdl_inbox.services.grading.versions import Policy, counting_ids
 
@@ -145,7 +145,7 @@ def claim(session: Session, submission_id: int, grader: str, now: datetime, ttl:
         holder = session.get(Claim, submission_id)
         who = holder.grader if holder else "someone else"
         if who != grader:
-            raise NotFound(f"submission {submission_id} is already claimed by {who}")
+            raise AlreadyClaimed(f"submission {submission_id} is already claimed by {who}")
         session.execute(delete(Claim).where(Claim.submission_id == submission_id))
         _try_claim(session, submission_id, grader, now, ttl)
 

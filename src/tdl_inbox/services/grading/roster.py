@@ -51,6 +51,11 @@ def owner_of_name(name: str) -> str:
     return f"n:{key}"
 
 
+def has_roster(session: Session) -> bool:
+    """Whether any student is on the roster: without one, names as written identify people."""
+    return session.scalar(select(Student.id).limit(1)) is not None
+
+
 class RosterView(Protocol):
     """What deciding a link needs to know about the roster; batch ingest answers from
     lookups prefetched for a whole batch, everything else from the session."""
@@ -79,7 +84,7 @@ class SessionRoster:
         return student.name
 
     def has_students(self) -> bool:
-        return bool(self.session.scalar(select(func.count()).select_from(Student)))
+        return has_roster(self.session)
 
 
 def decide_link(session: Session, sender: str | None, name: str) -> Link:
@@ -311,3 +316,36 @@ def students(session: Session) -> Iterable[Student]:
 def addresses_of(session: Session, student_id: int) -> list[str]:
     query = select(StudentAddress.email).where(StudentAddress.student_id == student_id)
     return sorted(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    id: int
+    name: str
+    email: str | None
+    group: str | None
+    mipt: bool
+    addresses: list[str]
+
+
+def roster_entries(session: Session) -> list[RosterEntry]:
+    """Every roster student with the addresses known to be theirs."""
+    return [
+        RosterEntry(s.id, s.name, s.email, s.group, s.mipt, addresses_of(session, s.id))
+        for s in students(session)
+    ]
+
+
+@dataclass(frozen=True)
+class LinkedAddress:
+    student_id: int
+    student: str
+    relinked: int
+    """How many submissions from the address were linked again."""
+
+
+def link_sender(session: Session, email: str, student_ref: str) -> LinkedAddress:
+    """Record that ``email`` belongs to a roster student and re-link its submissions."""
+    found = find_student(session, student_ref)
+    link_address(session, email, found)
+    return LinkedAddress(found.id, found.name, relink_all(session, sender=email))

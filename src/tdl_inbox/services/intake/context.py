@@ -1,14 +1,12 @@
-"""The settings ingest needs, in domain terms, built once by an entry point."""
+"""What ingest needs to know, in domain terms; ``app.py`` builds it from the settings."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
-from tdl_inbox.config.schema import Settings
 from tdl_inbox.domain.assignments import Assignment, Kind
-from tdl_inbox.domain.subjects import DEFAULT_KIND_ALIASES
 from tdl_inbox.services.mail.receipts import ReceiptPolicy
 
 
@@ -16,42 +14,11 @@ from tdl_inbox.services.mail.receipts import ReceiptPolicy
 class IngestContext:
     folder: str
     assignments: Mapping[str, Assignment]
-    kind_aliases: Mapping[str, Kind] = field(default_factory=lambda: dict(DEFAULT_KIND_ALIASES))
-    since: datetime | None = None
-    """Mail that arrived before this instant is ignored."""
-    batch_messages: int = 50
-    batch_bytes: int = 20_000_000
-    max_message_bytes: int = 50_000_000
-    receipts: ReceiptPolicy | None = None
+    kind_aliases: Mapping[str, Kind]
+    since: datetime | None
+    """Mail that arrived before this instant is ignored; None: nothing is."""
+    batch_messages: int
+    batch_bytes: int
+    max_message_bytes: int
+    receipts: ReceiptPolicy | None
     """None: no receipts (no [smtp] section, or receipts.enabled = false)."""
-
-
-def ingest_context(settings: Settings) -> IngestContext:
-    course, mailbox = settings.course, settings.mailbox
-    since = None
-    if mailbox.since is not None:
-        since = datetime.combine(mailbox.since, datetime.min.time(), tzinfo=course.zone)
-    aliases = dict(DEFAULT_KIND_ALIASES)
-    aliases.update({word.lower(): kind for word, kind in course.kind_aliases.items()})
-    receipts = None
-    if settings.smtp is not None and settings.receipts.enabled:
-        hours = settings.receipts.max_age_hours
-        receipts = ReceiptPolicy(
-            language=settings.receipts.language,
-            sender_address=settings.smtp.sender,
-            course_name=course.name,
-            zone=course.zone,
-            counting=settings.grading.counting,
-            max_per_sender_per_hour=settings.receipts.max_per_sender_per_hour,
-            max_age=None if hours is None else timedelta(hours=hours),
-        )
-    return IngestContext(
-        folder=mailbox.folder,
-        assignments={a.key: a for a in settings.assignments()},
-        kind_aliases=aliases,
-        since=since,
-        batch_messages=mailbox.fetch_batch_messages,
-        batch_bytes=mailbox.fetch_batch_bytes,
-        max_message_bytes=mailbox.max_message_bytes,
-        receipts=receipts,
-    )

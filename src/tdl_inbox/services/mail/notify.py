@@ -6,74 +6,71 @@ Everything goes through the outbox, so it is sent by the same retrying path as r
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from tdl_inbox.config.schema import Settings
 from tdl_inbox.errors import ConfigError
 from tdl_inbox.services.mail.outbox import Letter, SenderFactory, compose, enqueue, new_message_id
 
 log = logging.getLogger(__name__)
 
 
-def alert_recipients(settings: Settings) -> list[str]:
-    return list(settings.alerts.recipients or settings.reports.recipients)
+@dataclass(frozen=True)
+class AdminMail:
+    """Who mail to the admin comes from and goes to."""
+
+    sender: str | None
+    """Our address; None when outgoing mail is off (no [smtp] section)."""
+    report_recipients: tuple[str, ...]
+    alert_recipients: tuple[str, ...]
 
 
 def queue_report(
-    session: Session,
-    settings: Settings,
-    subject: str,
-    text: str,
-    html: str | None,
-    now: datetime | None = None,
+    session: Session, admin: AdminMail, subject: str, text: str, html: str | None, now: datetime
 ) -> int:
     """Queue a report to every ``reports.recipients``; returns how many were queued."""
-    if settings.smtp is None:
+    if admin.sender is None:
         raise ConfigError("cannot e-mail a report: no [smtp] section in the config")
-    recipients = list(settings.reports.recipients)
-    if not recipients:
+    if not admin.report_recipients:
         raise ConfigError("cannot e-mail a report: reports.recipients is empty")
-    moment = now or datetime.now(UTC)
-    for address in recipients:
+    for address in admin.report_recipients:
         letter = Letter(
             kind="report", to_addr=address, subject=subject, body_text=text, body_html=html
         )
-        enqueue(session, letter, settings.smtp.sender, moment)
-    return len(recipients)
+        enqueue(session, letter, admin.sender, now)
+    return len(admin.report_recipients)
 
 
 def queue_alert(
-    session: Session, settings: Settings, subject: str, text: str, key: str, now: datetime
+    session: Session, admin: AdminMail, subject: str, text: str, key: str, now: datetime
 ) -> int:
     """Queue an alert once per ``key``; without [smtp] or recipients it is only logged."""
     log.warning("alert: %s", subject)
-    recipients = alert_recipients(settings)
-    if settings.smtp is None or not recipients:
+    if admin.sender is None or not admin.alert_recipients:
         return 0
     queued = 0
-    for address in recipients:
+    for address in admin.alert_recipients:
         letter = _alert(address, subject, text, f"alert:{key}:{address}")
-        if enqueue(session, letter, settings.smtp.sender, now) is not None:
+        if enqueue(session, letter, admin.sender, now) is not None:
             queued += 1
     return queued
 
 
 def send_alert_now(
-    settings: Settings, open_sender: SenderFactory, subject: str, text: str, now: datetime
+    admin: AdminMail, open_sender: SenderFactory, subject: str, text: str, now: datetime
 ) -> int:
     """Send an alert at once, bypassing the outbox: for when the database itself is lost."""
     log.error("alert: %s", subject)
-    recipients = alert_recipients(settings)
-    if settings.smtp is None or not recipients:
+    if admin.sender is None or not admin.alert_recipients:
         return 0
     with open_sender() as sender:
-        for address in recipients:
+        for address in admin.alert_recipients:
             letter = _alert(address, subject, text, None)
-            message_id = new_message_id(settings.smtp.sender)
-            sender.send(compose(letter, message_id, settings.smtp.sender, now))
-    return len(recipients)
+            message_id = new_message_id(admin.sender)
+            sender.send(compose(letter, message_id, admin.sender, now))
+    return len(admin.alert_recipients)
 
 
 def _alert(address: str, subject: str, text: str, dedupe_key: str | None) -> Letter:

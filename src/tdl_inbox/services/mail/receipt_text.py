@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
+from tdl_inbox.domain.lateness import duration_parts
 from tdl_inbox.domain.rejections import ENGLISH, Reason, ReasonCode
 
 Language = Literal["en", "ru"]
@@ -97,9 +98,7 @@ TEXTS: dict[Language, dict[str, str]] = {
 
 def duration(seconds: int, language: Language) -> str:
     days_u, hours_u, minutes_u, seconds_u = TEXTS[language]["units"].split()
-    days, rest = divmod(max(seconds, 0), 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
+    days, hours, minutes, secs = duration_parts(seconds)
     parts = [(days, days_u), (hours, hours_u), (minutes, minutes_u), (secs, seconds_u)]
     shown = [f"{value} {unit}" for value, unit in parts if value][:2]
     return " ".join(shown) or f"0 {seconds_u}"

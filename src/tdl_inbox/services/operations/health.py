@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
@@ -11,9 +13,7 @@ from tdl_inbox.adapters.db.migrate import current_revision, require_current
 from tdl_inbox.adapters.imap import ImapMailbox, ImapParams
 from tdl_inbox.adapters.smtp import SmtpParams, SmtpSender
 from tdl_inbox.adapters.store import BlobStore
-from tdl_inbox.config.loading import read_imap_password, read_password
-from tdl_inbox.config.schema import Settings
-from tdl_inbox.errors import ConfigError, TdlInboxError
+from tdl_inbox.errors import TdlInboxError
 
 
 @dataclass(frozen=True)
@@ -23,57 +23,61 @@ class CheckResult:
     detail: str
 
 
-def check_mailbox(settings: Settings) -> CheckResult:
-    m = settings.mailbox
+@dataclass(frozen=True)
+class HealthTargets:
+    """What ``check`` looks at, built from the config by the composition root."""
+
+    config_source: Path | None
+    assignment_count: int
+    database_url: str
+    store_dir: Path
+    folder: str
+    imap_params: Callable[[], ImapParams]
+    """Called inside the check: a missing password is that check's failure."""
+    smtp_params: Callable[[], SmtpParams] | None
+    """None without an [smtp] section; called inside the check like ``imap_params``."""
+
+
+def check_mailbox(imap_params: Callable[[], ImapParams], folder: str) -> CheckResult:
     try:
-        params = ImapParams(
-            m.host,
-            m.port,
-            m.security,
-            m.username,
-            read_imap_password(m),
-            m.cafile,
-            m.timeout_seconds,
-        )
-        with ImapMailbox(params) as mailbox:
-            status = mailbox.select(m.folder)
+        m = imap_params()
+        with ImapMailbox(m) as mailbox:
+            status = mailbox.select(folder)
     except TdlInboxError as exc:
         return CheckResult("mailbox", False, str(exc))
     return CheckResult(
         "mailbox",
         True,
         f"logged in to {m.host}:{m.port} ({m.security}) as {m.username}; "
-        f"folder {m.folder} holds {status.exists} messages (UIDVALIDITY {status.uidvalidity})",
+        f"folder {folder} holds {status.exists} messages (UIDVALIDITY {status.uidvalidity})",
     )
 
 
-def check_smtp(settings: Settings) -> CheckResult:
+def check_smtp(smtp_params: Callable[[], SmtpParams] | None) -> CheckResult:
     """Connect, STARTTLS and log in as sending would, so a wrong port or password shows now."""
-    s = settings.smtp
-    if s is None:
+    if smtp_params is None:
         return CheckResult(
             "smtp", True, "no [smtp] section: receipts, reports and alerts are not sent"
         )
     try:
-        password = read_password(s)
-    except ConfigError as exc:
+        params = smtp_params()
+    except TdlInboxError as exc:
         return CheckResult("smtp", False, f"login: {exc}")
-    params = SmtpParams(
-        s.host, s.port, s.security, s.username, password, s.cafile, s.timeout_seconds
-    )
     try:
         with SmtpSender(params):
             pass
     except TdlInboxError as exc:
         return CheckResult("smtp", False, str(exc))
-    login = f"logged in as {s.username}" if s.username is not None else "no login configured"
-    return CheckResult("smtp", True, f"{s.host}:{s.port} ({s.security}): {login}")
+    login = (
+        f"logged in as {params.username}" if params.username is not None else "no login configured"
+    )
+    return CheckResult("smtp", True, f"{params.host}:{params.port} ({params.security}): {login}")
 
 
-def check_database(settings: Settings) -> CheckResult:
-    where = make_url(settings.database.url).render_as_string(hide_password=True)
+def check_database(url: str) -> CheckResult:
+    where = make_url(url).render_as_string(hide_password=True)
     try:
-        engine = make_engine(settings.database.url)
+        engine = make_engine(url)
         try:
             require_current(engine)
             revision = current_revision(engine)
@@ -90,24 +94,24 @@ def check_database(settings: Settings) -> CheckResult:
     return CheckResult("database", True, f"{where} is at revision {revision} and writable")
 
 
-def check_store(settings: Settings) -> CheckResult:
-    assert settings.storage.dir is not None
+def check_store(directory: Path) -> CheckResult:
     try:
-        BlobStore(settings.storage.dir).ensure()
+        BlobStore(directory).ensure()
     except TdlInboxError as exc:
         return CheckResult("storage", False, str(exc))
-    return CheckResult("storage", True, f"{settings.storage.dir} is writable")
+    return CheckResult("storage", True, f"{directory} is writable")
 
 
-def check_all(settings: Settings) -> list[CheckResult]:
-    assignments = settings.assignments()
+def check_all(targets: HealthTargets) -> list[CheckResult]:
     config = CheckResult(
-        "config", True, f"{settings.source}: {len(assignments)} assignments configured"
+        "config",
+        True,
+        f"{targets.config_source}: {targets.assignment_count} assignments configured",
     )
     return [
         config,
-        check_database(settings),
-        check_store(settings),
-        check_mailbox(settings),
-        check_smtp(settings),
+        check_database(targets.database_url),
+        check_store(targets.store_dir),
+        check_mailbox(targets.imap_params, targets.folder),
+        check_smtp(targets.smtp_params),
     ]

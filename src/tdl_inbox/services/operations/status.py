@@ -7,16 +7,28 @@ recover; a UIDVALIDITY change is reported when it happens.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from tdl_inbox.adapters.db.models import DaemonState, FolderState, Message, OutboxItem
-from tdl_inbox.config.schema import Settings
-from tdl_inbox.services.mail.notify import queue_alert, send_alert_now
+from tdl_inbox.adapters.lock import daemon_holds_lock, lock_holder_pid
+from tdl_inbox.services.mail.notify import AdminMail, queue_alert, send_alert_now
 from tdl_inbox.services.mail.outbox import SenderFactory
 from tdl_inbox.services.reporting.formatting import short_time
+
+
+@dataclass(frozen=True)
+class AlertPolicy:
+    """What polls are watched for, whom to tell, and how to show times in the alerts."""
+
+    folder: str
+    failing_after: timedelta
+    """Alert once polls have failed for this long (``alerts.after_minutes``)."""
+    admin: AdminMail
+    zone: ZoneInfo
 
 
 def _get(session: Session, key: str) -> str | None:
@@ -37,15 +49,15 @@ def _time(value: str | None) -> datetime | None:
 
 
 def poll_succeeded(
-    session: Session, settings: Settings, now: datetime, uidvalidity_changed: bool
+    session: Session, policy: AlertPolicy, now: datetime, uidvalidity_changed: bool
 ) -> None:
     _set(session, "last_poll_ok_at", now.isoformat(), now)
     failing_since = _time(_get(session, "failing_since"))
     if failing_since is not None and _get(session, "failure_alert") == "sent":
-        zone = settings.course.zone
+        zone = policy.zone
         queue_alert(
             session,
-            settings,
+            policy.admin,
             "mailbox polls work again",
             f"Polls failed from {short_time(failing_since, zone)} and succeeded again at "
             f"{short_time(now, zone)}. Nothing needs doing; mail that arrived meanwhile is "
@@ -57,13 +69,13 @@ def poll_succeeded(
     _set(session, "failure_alert", None, now)
     _set(session, "last_error", None, now)
     if uidvalidity_changed:
-        state = session.get(FolderState, settings.mailbox.folder)
+        state = session.get(FolderState, policy.folder)
         validity = state.uidvalidity if state else "?"
         queue_alert(
             session,
-            settings,
-            f"UIDVALIDITY of {settings.mailbox.folder} changed",
-            f"The mail server renumbered folder {settings.mailbox.folder} (new UIDVALIDITY "
+            policy.admin,
+            f"UIDVALIDITY of {policy.folder} changed",
+            f"The mail server renumbered folder {policy.folder} (new UIDVALIDITY "
             f"{validity}); Proton Mail Bridge does this after a resync. tdl-inbox re-matched the "
             "recorded messages by identity instead of importing them again. Check `tdl-inbox "
             "status` and `tdl-inbox rejected` if anything looks odd.",
@@ -72,20 +84,19 @@ def poll_succeeded(
         )
 
 
-def poll_failed(session: Session, settings: Settings, now: datetime, error: str) -> None:
+def poll_failed(session: Session, policy: AlertPolicy, now: datetime, error: str) -> None:
     _set(session, "last_error", error, now)
     _set(session, "last_error_at", now.isoformat(), now)
     failing_since = _time(_get(session, "failing_since"))
     if failing_since is None:
         _set(session, "failing_since", now.isoformat(), now)
         return
-    limit = timedelta(minutes=settings.alerts.after_minutes)
-    if now - failing_since >= limit and _get(session, "failure_alert") != "sent":
+    if now - failing_since >= policy.failing_after and _get(session, "failure_alert") != "sent":
         queue_alert(
             session,
-            settings,
+            policy.admin,
             "mailbox polls are failing",
-            f"Every poll since {short_time(failing_since, settings.course.zone)} failed. "
+            f"Every poll since {short_time(failing_since, policy.zone)} failed. "
             f"Last error: {error}\n"
             "Is Proton Mail Bridge running and logged in? Try `tdl-inbox check`.",
             f"failing:{failing_since.isoformat()}",
@@ -95,14 +106,14 @@ def poll_failed(session: Session, settings: Settings, now: datetime, error: str)
 
 
 def database_file_lost(
-    settings: Settings, open_sender: SenderFactory, error: str, now: datetime
+    policy: AlertPolicy, open_sender: SenderFactory, error: str, now: datetime
 ) -> int:
     """Tell the admin the daemon stopped because its database file is gone (sent at once)."""
     return send_alert_now(
-        settings,
+        policy.admin,
         open_sender,
         "the daemon stopped: its database file is gone",
-        f"{error} (noticed at {short_time(now, settings.course.zone)}).\n\n"
+        f"{error} (noticed at {short_time(now, policy.zone)}).\n\n"
         "The daemon stopped so that nothing more is recorded into a file nobody will read. "
         "Nothing is lost: mail stays in the mailbox and is recorded again when the daemon runs "
         "on a database. Restore the file from a backup, or run `tdl-inbox db upgrade` to start "
@@ -122,9 +133,23 @@ class Status:
     uidvalidity_changes: int
     outbox_pending: int
     outbox_failed: int
+    daemon_running: bool
 
 
-def current_status(session: Session, today_start: datetime, daemon_pid: int | None) -> Status:
+def daemon_status(
+    engine: Engine, sessions: sessionmaker[Session], zone: tzinfo, now: datetime
+) -> Status:
+    """The status as ``status`` shows it; "today" is the course's day in ``zone``."""
+    today_start = datetime.combine(now.astimezone(zone).date(), datetime.min.time(), tzinfo=zone)
+    running = daemon_holds_lock(engine)
+    pid = lock_holder_pid(engine) if running else None
+    with sessions.begin() as session:
+        return current_status(session, today_start, pid, running)
+
+
+def current_status(
+    session: Session, today_start: datetime, daemon_pid: int | None, daemon_running: bool
+) -> Status:
     def count(*conditions: object) -> int:
         return session.scalar(select(func.count()).select_from(OutboxItem).where(*conditions)) or 0  # type: ignore[arg-type]
 
@@ -141,4 +166,5 @@ def current_status(session: Session, today_start: datetime, daemon_pid: int | No
         uidvalidity_changes=session.scalar(select(func.sum(FolderState.uidvalidity_changes))) or 0,
         outbox_pending=count(OutboxItem.status.in_(("pending", "sending"))),
         outbox_failed=count(OutboxItem.status == "failed"),
+        daemon_running=daemon_running,
     )

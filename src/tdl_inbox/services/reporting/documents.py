@@ -182,7 +182,7 @@ def document(scope: ReportScope, title: str, tables: list[Table]) -> Report:
 def with_chart(doc: Report, scope: ReportScope, assignment: str | None) -> Report:
     with scope.sessions.begin() as session:
         chart = arrival_histogram(session, scope.assignments, assignment)
-    return Report(doc.title, doc.subtitle, doc.tables, chart, doc.zone)
+    return Report(doc.title, doc.subtitle, doc.tables, doc.zone, chart)
 
 
 def report_mail(scope: ReportScope, assignment: str | None = None) -> tuple[str, str, str]:

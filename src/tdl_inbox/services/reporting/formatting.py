@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tdl_inbox.domain.lateness import duration_parts
+
 
 def iso(value: datetime | None, zone: ZoneInfo) -> str | None:
     """ISO 8601 with the course's offset, e.g. ``2019-03-16T23:59:00+03:00``."""
@@ -34,9 +36,7 @@ def short_time(value: datetime | None, zone: ZoneInfo) -> str:
 def human_duration(seconds: int) -> str:
     if seconds <= 0:
         return ""
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
+    days, hours, minutes, secs = duration_parts(seconds)
     parts = [
         f"{days}d" if days else "",
         f"{hours}h" if hours else "",
@@ -45,3 +45,14 @@ def human_duration(seconds: int) -> str:
     if not days and not hours:
         parts.append(f"{secs}s" if secs else "")
     return " ".join(p for p in parts if p) or "0s"
+
+
+def verdict_text(
+    late: bool, late_by_seconds: int | None = None, delay_suspected: bool = False
+) -> str:
+    """``on time``, or ``LATE`` with how late (when given) and a note when the ``Date:`` header
+    says it was sent in time."""
+    if not late:
+        return "on time"
+    text = "LATE" if late_by_seconds is None else "LATE " + human_duration(late_by_seconds)
+    return text + " (Date: before deadline)" if delay_suspected else text

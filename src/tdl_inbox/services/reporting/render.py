@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from tdl_inbox.services.reporting.arrivals import BUCKETS, ON_TIME_BUCKETS, ArrivalBuckets
@@ -43,8 +43,8 @@ class Report:
     title: str
     subtitle: str
     tables: Sequence[Table]
-    chart: Sequence[ArrivalBuckets] = field(default_factory=tuple)
-    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    zone: ZoneInfo
+    chart: Sequence[ArrivalBuckets] = ()
 
 
 def cell_text(value: Cell) -> str:

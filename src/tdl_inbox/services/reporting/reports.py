@@ -22,9 +22,9 @@ from tdl_inbox.adapters.db.models import Extension, Grade, Message, Student, Sub
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.assignments import Assignment
 from tdl_inbox.domain.lateness import cutoff
-from tdl_inbox.services.grading.roster import owner_of_student
+from tdl_inbox.services.grading.roster import has_roster, owner_of_student
 from tdl_inbox.services.grading.versions import Policy, ranked
-from tdl_inbox.services.intake.verdicts import refresh_verdicts
+from tdl_inbox.services.intake.verdicts import deadline_with_extension, refresh_verdicts
 from tdl_inbox.services.reporting.received import Hop, hops_reader
 
 _UNKNOWN = datetime.max.replace(tzinfo=UTC)
@@ -104,18 +104,18 @@ def late_report(
     refresh_verdicts(session, assignments)
     query = (
         select(
-            Submission.id,
-            Submission.assignment,
-            func.coalesce(Student.name, Submission.student),
-            Submission.student_id,
-            Message.sender,
-            Message.subject,
-            Submission.arrived_at,
-            Submission.deadline,
-            Submission.late_by_seconds,
-            Message.sent_at,
-            Submission.delivery_delay_suspected,
-            Message.raw_sha256,
+            Submission.id.label("id"),
+            Submission.assignment.label("assignment"),
+            func.coalesce(Student.name, Submission.student).label("student"),
+            Submission.student_id.label("student_id"),
+            Message.sender.label("sender"),
+            Message.subject.label("subject"),
+            Submission.arrived_at.label("arrived_at"),
+            Submission.deadline.label("deadline"),
+            Submission.late_by_seconds.label("late_by_seconds"),
+            Message.sent_at.label("sent_at"),
+            Submission.delivery_delay_suspected.label("delivery_delay_suspected"),
+            Message.raw_sha256.label("raw_sha256"),
         )
         .join(Message, Message.id == Submission.message_pk)
         .outerjoin(Student, Student.id == Submission.student_id)
@@ -130,35 +130,8 @@ def late_report(
     session.flush()  # the refreshed verdicts, for the plain query below
     hops = hops_reader(store)
     found = [
-        LateRow(
-            id,
-            key,
-            student,
-            student_id,
-            sender,
-            subject,
-            arrived_at,
-            deadline,
-            late_by_seconds,
-            sent_at,
-            delay_suspected,
-            raw_sha256,
-            hops(raw_sha256),
-        )
-        for (
-            id,
-            key,
-            student,
-            student_id,
-            sender,
-            subject,
-            arrived_at,
-            deadline,
-            late_by_seconds,
-            sent_at,
-            delay_suspected,
-            raw_sha256,
-        ) in session.connection().execute(query)
+        LateRow(**row._mapping, received=hops(row.raw_sha256))
+        for row in session.connection().execute(query)
     ]
     found.sort(key=attrgetter("arrived_at"))  # stable: versions that arrived together stay by id
     by_assignment: dict[str, list[LateRow]] = {}
@@ -167,10 +140,6 @@ def late_report(
     order = _order(assignments)
     keys = sorted(by_assignment, key=lambda key: order.get(key, (_UNKNOWN, key)))
     return [row for key in keys for row in by_assignment[key]]
-
-
-def has_roster(session: Session) -> bool:
-    return session.scalar(select(Student.id).limit(1)) is not None
 
 
 def _missing(session: Session, assignments: list[Assignment], now: datetime) -> list[MissingRow]:
@@ -205,7 +174,7 @@ def _missing(session: Session, assignments: list[Assignment], now: datetime) -> 
     for sid, name, group, email in people:
         for a in assignments:
             until = extended.get((owner_of_student(sid), a.key))
-            deadline = a.deadline if until is None else max(a.deadline, until)
+            deadline = deadline_with_extension(a, until)
             if now < cutoff(deadline) or (sid, a.key) in on_time:
                 continue
             late = late_counts.get((sid, a.key), 0)

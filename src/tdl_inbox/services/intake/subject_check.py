@@ -1,0 +1,38 @@
+"""``parse-subject``: how ingest reads a subject line, shown before any mail is sent."""
+
+from __future__ import annotations
+
+from tdl_inbox.domain.classify import Accepted, classify
+from tdl_inbox.domain.subjects import SubjectError, parse_subject
+from tdl_inbox.services.intake.context import IngestContext
+
+
+def read_subject(subject: str, ctx: IngestContext | None) -> dict[str, object]:
+    """What ingest would record: checked against the configured assignments and kind words
+    (``ctx``), or without a config by the subject grammar alone. ``ok`` says whether it is a
+    submission; otherwise ``error`` is the reason a rejection would give."""
+    if ctx is not None:
+        verdict = classify(subject, ctx.assignments, ctx.kind_aliases)
+        if not isinstance(verdict, Accepted):
+            return {"ok": False, "error": verdict.reason}
+        a = verdict.assignment
+        return {
+            "ok": True,
+            "assignment": a.key,
+            "kind": a.kind.value,
+            "number": a.number,
+            "student": verdict.student,
+            "note": verdict.note,
+        }
+    try:
+        p = parse_subject(subject)
+    except SubjectError as exc:
+        return {"ok": False, "error": exc.reason}
+    return {
+        "ok": True,
+        "assignment": p.assignment,
+        "kind": p.kind.value,
+        "number": p.number,
+        "student": p.student,
+        "note": p.note,
+    }
