@@ -17,9 +17,11 @@ ALERTS = "\n[alerts]\nrecipients = ['admin@example.org']\nafter_minutes = 30\n"
 def test_failure_and_recovery_alerts_speak_course_time(smtp_sink, receipts_app):
     app = receipts_app(extra=ALERTS)
     with app.sessions.begin() as session:
-        poll_failed(session, app.settings, T0, "connection refused")
-        poll_failed(session, app.settings, T0 + timedelta(minutes=31), "connection refused")
-        poll_succeeded(session, app.settings, T0 + timedelta(minutes=45), uidvalidity_changed=False)
+        poll_failed(session, app.alert_policy(), T0, "connection refused")
+        poll_failed(session, app.alert_policy(), T0 + timedelta(minutes=31), "connection refused")
+        poll_succeeded(
+            session, app.alert_policy(), T0 + timedelta(minutes=45), uidvalidity_changed=False
+        )
     app.flush_outbox(force=True)
 
     bodies = {m["Subject"]: m.get_content() for m in smtp_sink.messages()}

@@ -30,9 +30,9 @@ def test_receipts_reports_and_alerts_have_date_and_message_id(
     poll(app)
     now = datetime.now(UTC)
     with app.sessions.begin() as session:
-        queue_report(session, app.settings, "Late report", "nothing late", None, now)
-        poll_failed(session, app.settings, now - timedelta(minutes=5), "connection refused")
-        poll_failed(session, app.settings, now, "connection refused")
+        queue_report(session, app.admin_mail(), "Late report", "nothing late", None, now)
+        poll_failed(session, app.alert_policy(), now - timedelta(minutes=5), "connection refused")
+        poll_failed(session, app.alert_policy(), now, "connection refused")
     before = datetime.now(UTC).replace(microsecond=0)
     assert app.flush_outbox().sent == 3
     after = datetime.now(UTC)
