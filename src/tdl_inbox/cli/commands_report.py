@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from tdl_inbox.app import utc_now
+from tdl_inbox.cli import params
 from tdl_inbox.cli.output import chosen_format, formats_option
 from tdl_inbox.cli.report_output import emit_report
 from tdl_inbox.cli.state import CliState, pass_state
@@ -34,7 +35,7 @@ from tdl_inbox.services.reporting.reports import (
 
 FORMATS = ("table", "csv", "json", "md", "html")
 
-assignment_option = click.option("--assignment", "-a", help="Only this assignment, e.g. theory-2.")
+assignment_option = params.assignment_option()
 
 
 @click.group("report")

@@ -40,7 +40,8 @@ def chosen_format(fmt: str, as_json: bool) -> str:
 
 
 def emit_json(data: Any, output: Path | None) -> None:
-    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    # NaN and Infinity are not JSON: a reader would choke on them, so refuse rather than emit.
+    text = json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
     write_text(text, output)
 
 

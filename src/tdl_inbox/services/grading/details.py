@@ -35,6 +35,8 @@ class GradeEntry:
     points: float
     extra: float
     comment: str | None
+    forced: bool
+    """Graded over another grader's live claim."""
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ def submission_details(
         attachments=attachment_rows(store, message.attachments),
         versions=tuple(version_rows),
         grades=tuple(
-            GradeEntry(g.graded_at, g.grader, g.points, g.extra, g.comment)
+            GradeEntry(g.graded_at, g.grader, g.points, g.extra, g.comment, g.forced)
             for g in grade_history(session, sub.id)
         ),
     )
