@@ -12,6 +12,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from tdl_inbox.errors import TdlInboxError
+
 FORMATS = ("table", "json")
 
 
@@ -40,8 +42,12 @@ def chosen_format(fmt: str, as_json: bool) -> str:
 
 
 def emit_json(data: Any, output: Path | None) -> None:
-    # NaN and Infinity are not JSON: a reader would choke on them, so refuse rather than emit.
-    text = json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+    try:
+        text = json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+    except ValueError:  # NaN and Infinity are not JSON: refuse rather than break the reader
+        raise TdlInboxError(
+            "the output holds a number that is not finite; nothing written"
+        ) from None
     write_text(text, output)
 
 
