@@ -102,9 +102,9 @@ def test_claim_and_release(grading_app, deliver):
     a = deliver("Theory 1 - Ivan Ivanov", EARLY)
     with grading_app.sessions.begin() as session:
         work.claim(session, a, "alice", NOW, TTL)
-    with grading_app.sessions.begin() as session:
-        with pytest.raises(work.ClaimHeld, match="claimed by alice"):
-            work.claim(session, a, "bob", NOW, TTL)
+    held = pytest.raises(work.ClaimHeld, match="claimed by alice")
+    with grading_app.sessions.begin() as session, held:
+        work.claim(session, a, "bob", NOW, TTL)
     with grading_app.sessions.begin() as session:
         assert work.release(session, a, "alice", NOW) == work.Released("alice", forced=False)
     assert queue(grading_app)[0].status == "pending"

@@ -150,16 +150,16 @@ def test_services_refuse_non_finite_numbers(deliver, grading_app):
     now = datetime.now(UTC)
     app = grading_app
     for points, extra in ((5.0, float("inf")), (float("nan"), 0.0), (5.0, float("nan"))):
-        with pytest.raises(InvalidGrade, match="must be a finite number"):
-            with app.sessions.begin() as session:
-                record_grade(
-                    session, app.ctx.assignments, "latest_on_time", sid, points, extra, None,
-                    "alice", now,
-                )  # fmt: skip
+        refused = pytest.raises(InvalidGrade, match="must be a finite number")
+        with refused, app.sessions.begin() as session:
+            record_grade(
+                session, app.ctx.assignments, "latest_on_time", sid, points, extra, None,
+                "alice", now,
+            )  # fmt: skip
     for points in (float("nan"), float("inf")):
-        with pytest.raises(InvalidGrade, match="exam points must be a finite number"):
-            with app.sessions.begin() as session:
-                set_exam(session, "Ivan Ivanov", points, 10, now)
+        refused = pytest.raises(InvalidGrade, match="exam points must be a finite number")
+        with refused, app.sessions.begin() as session:
+            set_exam(session, "Ivan Ivanov", points, 10, now)
     assert grade_rows(app) == []
 
 
@@ -180,7 +180,8 @@ def test_grading_another_graders_claim_needs_force(run, deliver, grading_app):
     assert code == 1
     line = err.strip()
     assert line.startswith(f"tdl-inbox: error: s{sid} is claimed by alice until 20")
-    assert "--force" in line and len(err.strip().splitlines()) == 1
+    assert "--force" in line
+    assert len(err.strip().splitlines()) == 1
     assert grade_rows(grading_app) == []
     code, out, _ = run("queue", "--json")
     assert strict_json(out)[0]["claimed_by"] == "alice"
@@ -263,7 +264,8 @@ def test_queue_mine_and_next_hand_back_the_graders_own_claims(run, deliver):
     assert code == 0
     assert [item["id"] for item in strict_json(out)] == [second, third]
     code, out, _ = run("queue", "--mine", "--grader", "alice")
-    assert f"s{second}" in out and f"s{first}" not in out
+    assert f"s{second}" in out
+    assert f"s{first}" not in out
 
     code, out, _ = run("next", "--grader", "alice", "--json")
     assert strict_json(out)["id"] == second  # her oldest claim, not new work
@@ -290,9 +292,9 @@ def test_queue_mine_reads_the_grader_from_the_environment(run, deliver, monkeypa
 def test_a_late_claim_is_handed_back_by_next(run, deliver):
     late = deliver("Theory 1 - Ivan Ivanov", LATE)
     run("claim", str(late), "--grader", "alice")
-    code, out, _ = run("queue", "--mine", "--grader", "alice", "--json")
+    _, out, _ = run("queue", "--mine", "--grader", "alice", "--json")
     assert [item["id"] for item in strict_json(out)] == [late]
-    code, out, _ = run("next", "--grader", "alice", "--json")
+    _, out, _ = run("next", "--grader", "alice", "--json")
     assert strict_json(out)["id"] == late
 
 
@@ -302,24 +304,24 @@ def test_a_late_claim_is_handed_back_by_next(run, deliver):
 def test_a_chosen_late_version_comes_out_of_next(run, deliver, tmp_path):
     on_time = deliver("Theory 1 - Ivan Ivanov", ON_TIME)
     late = deliver("Theory 1 - Ivan Ivanov", LATE)
-    code, out, _ = run("queue", "--json")
+    _, out, _ = run("queue", "--json")
     assert [item["id"] for item in strict_json(out)] == [on_time]
     assert run("choose", f"s{late}")[0] == 0
-    code, out, _ = run("queue", "--json")
+    _, out, _ = run("queue", "--json")
     items = strict_json(out)
     assert [(item["id"], item["late"], item["chosen"]) for item in items] == [(late, True, True)]
     run("queue", "--output", str(tmp_path / "queue.txt"))  # a file: no terminal wrapping
     assert "LATE, chosen" in (tmp_path / "queue.txt").read_text(encoding="utf-8")
-    code, out, _ = run("next", "--grader", "alice", "--json")
+    _, out, _ = run("next", "--grader", "alice", "--json")
     assert strict_json(out)["id"] == late
 
 
 def test_a_chosen_lone_late_version_is_in_the_queue(run, deliver):
     late = deliver("Theory 1 - Ivan Ivanov", LATE)
-    code, out, _ = run("queue", "--json")
+    _, out, _ = run("queue", "--json")
     assert strict_json(out) == []
     run("choose", str(late))
-    code, out, _ = run("queue", "--json")
+    _, out, _ = run("queue", "--json")
     assert [item["id"] for item in strict_json(out)] == [late]
 
 
