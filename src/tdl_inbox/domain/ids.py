@@ -58,13 +58,16 @@ def message_ref(message_id: int) -> str:
     return str(Ref(IdKind.MESSAGE, message_id))
 
 
-def with_ref(row: dict[str, Any], ref: str) -> dict[str, Any]:
+def with_ref(
+    row: dict[str, Any], ref: str | None, *, after: str = "id", key: str = "ref"
+) -> dict[str, Any]:
     """``row`` (a JSON object with an ``id``) with ``ref`` right after ``id``: scripts reading
-    ``id`` keep working, and ``ref`` says which kind of id it is."""
+    ``id`` keep working, and ``ref`` says which kind of id it is. ``after``/``key`` name other
+    fields (``submission_id``, ``submission_ref``)."""
     out: dict[str, Any] = {}
-    for key, value in row.items():
-        out[key] = value
-        if key == "id":
-            out["ref"] = ref
-    out.setdefault("ref", ref)
+    for name, value in row.items():
+        out[name] = value
+        if name == after:
+            out[key] = ref
+    out.setdefault(key, ref)
     return out
