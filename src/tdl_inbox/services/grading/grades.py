@@ -17,7 +17,7 @@ from tdl_inbox.adapters.db.models import Claim, ExamResult, Grade, Student, Subm
 from tdl_inbox.domain.assignments import Assignment
 from tdl_inbox.domain.ids import submission_ref
 from tdl_inbox.errors import TdlInboxError
-from tdl_inbox.services.grading.queue import check_claim
+from tdl_inbox.services.grading.queue import check_claim, lock_submission
 from tdl_inbox.services.grading.refs import no_submission
 from tdl_inbox.services.grading.roster import find_student, owner_of_name, owner_of_student
 from tdl_inbox.services.grading.versions import Policy, ranked
@@ -75,6 +75,7 @@ def record_grade(
     _finite("points", points)
     _finite("extra points", extra)
     sub = get_submission(session, submission_id)
+    lock_submission(session, sub.id)  # a claim being taken now is waited for, then seen
     assignment = assignments.get(sub.assignment)
     if assignment is None:
         raise InvalidGrade(f"assignment {sub.assignment} is no longer in the config")

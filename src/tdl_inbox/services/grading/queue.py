@@ -183,9 +183,26 @@ def claim_next(
     for item in queue(session, store, policy, now, assignment):
         if item.claimed_by is not None:
             continue
+        if _graded_since(session, item.id):
+            continue
         if _try_claim(session, item.id, grader, now, ttl):
             return QueueItem(**{**item.__dict__, "status": "claimed", "claimed_by": grader})
     return None
+
+
+def lock_submission(session: Session, submission_id: int) -> None:
+    """Serialise claiming and grading one submission (PostgreSQL: a row lock until commit;
+    SQLite's write transactions are serial already)."""
+    session.execute(select(Submission.id).where(Submission.id == submission_id).with_for_update())
+
+
+def _graded_since(session: Session, submission_id: int) -> bool:
+    """Whether a grade was recorded after the queue was read: on PostgreSQL (read committed)
+    the queue can be a moment old, and grading deletes the claim that would have stopped this
+    one. Taken after the submission's lock, so a grade being recorded is waited for."""
+    lock_submission(session, submission_id)
+    graded = select(Grade.id).where(Grade.submission_id == submission_id).exists()
+    return bool(session.scalar(select(graded)))
 
 
 def _renew(
@@ -199,7 +216,9 @@ def _renew(
 
 
 def live_claim(session: Session, submission_id: int, now: datetime) -> Claim | None:
-    found = session.get(Claim, submission_id)
+    """The live claim on ``submission_id``, read afresh and (PostgreSQL) locked until commit, so
+    the claim a decision was made on is the one that is deleted or kept."""
+    found = session.get(Claim, submission_id, with_for_update=True, populate_existing=True)
     return found if found is not None and found.expires_at > now else None
 
 
@@ -246,5 +265,5 @@ def release(
         return None
     if forced:
         ref = submission_ref(submission_id)
-        log.warning("%s: %s released %s's claim with --force", ref, grader, holder)
+        log.info("%s: %s released %s's claim with --force", ref, grader, holder)
     return Released(holder, forced)
