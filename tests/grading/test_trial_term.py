@@ -344,3 +344,11 @@ def test_assignment_keys_are_case_insensitive(run, deliver, tmp_path, key):
     assert code == 0
     code, out, err = run("extend", "Petr Petrov", key, "--until", "2019-03-25T23:59")
     assert (code, out.strip()) == (0, "Petr Petrov: theory-1 due 2019-03-25 23:59:00 +0300"), err
+
+
+def test_an_id_beyond_any_row_is_not_found(run, deliver):
+    deliver("Theory 1 - Ivan Ivanov", ON_TIME)
+    code, _, err = run("show", "s99999999999")
+    assert (code, "no submission s99999999999" in err) == (1, True), err
+    code, _, err = run("grade", "m99999999999", "--points", "1", "--grader", "bob")
+    assert (code, "no message m99999999999" in err) == (1, True), err

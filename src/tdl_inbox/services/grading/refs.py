@@ -13,6 +13,9 @@ from tdl_inbox.adapters.db.models import Message, Rejection, Submission
 from tdl_inbox.domain.ids import IdKind, Ref, submission_ref
 from tdl_inbox.errors import NotFound, TdlInboxError
 
+_LARGEST_ID = 2**31 - 1
+"""Ids are 32-bit integers on PostgreSQL: a larger number is no row (and no query error)."""
+
 
 class WrongKind(TdlInboxError):
     """An id of a message where a submission is expected."""
@@ -25,9 +28,11 @@ def no_submission(submission_id: int) -> NotFound:
 def submission_id_of(session: Session, ref: Ref) -> int:
     """The id of the submission ``ref`` names; NotFound or WrongKind otherwise."""
     if ref.kind is IdKind.SUBMISSION:
-        if session.get(Submission, ref.number) is None:
+        if ref.number > _LARGEST_ID or session.get(Submission, ref.number) is None:
             raise no_submission(ref.number)
         return ref.number
+    if ref.number > _LARGEST_ID:
+        raise NotFound(f"no message {ref}; this command takes a submission id such as s12")
     found = session.execute(
         select(Message.id, Submission.id, Rejection.reason)
         .outerjoin(Submission, Submission.message_pk == Message.id)
