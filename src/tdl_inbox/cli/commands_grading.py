@@ -82,7 +82,7 @@ QUEUE_COLUMNS = ["id", "assignment", "student", "arrived", "verdict", "status", 
 @click.command("queue")
 @assignment_option()
 @click.option("--all", "include_late", is_flag=True, help="Include late versions.")
-@click.option("--mine", is_flag=True, help="Only the items GRADER holds a live claim on.")
+@click.option("--mine", is_flag=True, help="Only the items you (--grader) hold a live claim on.")
 @click.option(
     "--grader", "-g", envvar=GRADER_ENV, help="Your name, for --mine ($TDL_INBOX_GRADER)."
 )
