@@ -18,6 +18,10 @@ TdlInboxError                 one clear line for the user; the CLI exits non-zer
 A malformed or missing command-line value is click's usage error (exit 2), not one of these.
 """
 
+from __future__ import annotations
+
+from datetime import datetime
+
 
 class TdlInboxError(Exception):
     """Base class; ``str(err)`` is the one line shown to the user."""
@@ -44,7 +48,15 @@ class NotFound(TdlInboxError):
 
 
 class AlreadyClaimed(TdlInboxError):
-    pass
+    """Another grader holds a live claim on the submission."""
+
+    def __init__(self, submission_id: int, holder: str, until: datetime, hint: str) -> None:
+        self.submission_id, self.holder, self.until, self.hint = submission_id, holder, until, hint
+        super().__init__(self.describe(until.isoformat()))
+
+    def describe(self, until: str) -> str:
+        """The one line, with ``until`` as the caller shows times."""
+        return f"s{self.submission_id} is claimed by {self.holder} until {until}; {self.hint}"
 
 
 class InvalidGrade(TdlInboxError):

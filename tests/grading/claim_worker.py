@@ -1,4 +1,5 @@
-"""A grader process for the concurrency test: claim until the queue is empty, print the ids.
+"""A grader process for the concurrency test: take the next item and grade it until the queue
+is empty, print the ids. (``next`` hands a grader their own claim back until they grade it.)
 
 Run as ``python claim_worker.py CONFIG GRADER BARRIER_DIR``: each worker announces itself with
 ``BARRIER_DIR/ready-GRADER`` and waits for ``BARRIER_DIR/go``, so their first claims race.
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from tdl_inbox.app import build_app
 from tdl_inbox.config import load_config
+from tdl_inbox.services.grading.grades import record_grade
 from tdl_inbox.services.grading.queue import claim_next
 
 
@@ -31,7 +33,21 @@ def main() -> None:
             )
         if item is None:
             break
+        if item.id in claimed:
+            sys.exit(f"{grader} was handed {item.id} again after grading it")
         claimed.append(item.id)
+        with app.sessions.begin() as session:
+            record_grade(
+                session,
+                app.ctx.assignments,
+                "latest_on_time",
+                item.id,
+                1.0,
+                0.0,
+                None,
+                grader,
+                datetime.now(UTC),
+            )
     app.close()
     print(json.dumps(claimed))
 

@@ -36,7 +36,9 @@ def test_queue_next_grade_show_and_grades(run, deliver, tmp_path):
     claimed = json.loads(out)
     assert (code, claimed["id"], claimed["claimed_by"]) == (0, sid, "alice")
     code, out, _ = run("next", "--grader", "alice", "--json")
+    assert json.loads(out)["id"] == sid  # her own claim first
     code, out, _ = run("next", "--grader", "bob", "--json")
+    code, out, _ = run("next", "--grader", "carol", "--json")
     assert (code, out) == (0, "")  # nothing left: no output, exit 0
 
     code, _, err = run("grade", str(sid), "--points", "11", "--grader", "alice")
@@ -84,9 +86,9 @@ def test_grading_a_superseded_version_is_refused(run, deliver):
     new = deliver("Theory 1 - Ivan Ivanov", datetime(2019, 3, 11, tzinfo=UTC))
     code, _, err = run("grade", str(old), "--points", "5", "--grader", "alice")
     assert code == 1
-    assert f"superseded by submission {new}" in err
+    assert f"superseded by submission s{new}" in err
     code, _, err = run("grade", "424242", "--points", "5", "--grader", "alice")
-    assert (code, "no submission with id 424242" in err) == (1, True)
+    assert (code, "no submission s424242" in err) == (1, True)
 
 
 def test_roster_commands(run, deliver, tmp_path):

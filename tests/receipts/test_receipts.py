@@ -65,6 +65,10 @@ def test_on_time_submission_gets_a_threaded_receipt(
         "Ivan Ivanov",
         "sent",
     )
+    assert (info["message_ref"], info["submission_ref"]) == (
+        f"m{info['message_id']}",
+        f"s{info['submission_id']}",
+    )
 
     again = poll_and_send(app)
     assert again[1].sent == 0

@@ -7,14 +7,10 @@ from pathlib import Path
 import click
 
 from tdl_inbox.app import database_exists, ingest_context
-from tdl_inbox.cli.output import (
-    assignment_option,
-    chosen_format,
-    emit_json,
-    emit_table,
-    format_options,
-)
+from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options
+from tdl_inbox.cli.params import assignment_option
 from tdl_inbox.cli.state import CliState, pass_state
+from tdl_inbox.domain.ids import message_ref, submission_ref, with_ref
 from tdl_inbox.errors import ConfigError, TdlInboxError
 from tdl_inbox.services.grading.extensions import ExtensionRow, extensions_by_assignment
 from tdl_inbox.services.grading.listing import assignment_rows, rejected_rows, submission_rows
@@ -96,7 +92,7 @@ def assignments(state: CliState, fmt: str, as_json: bool, output: Path | None) -
 
 
 @click.command()
-@assignment_option
+@assignment_option()
 @format_options
 @pass_state
 def submissions(
@@ -114,11 +110,11 @@ def submissions(
             policy=app.settings.grading.counting,
         )
     if chosen_format(fmt, as_json) == "json":
-        emit_json(to_jsonable(rows, zone), output)
+        emit_json([with_ref(to_jsonable(r, zone), submission_ref(r.id)) for r in rows], output)
         return
     table = [
         [
-            str(r.id),
+            submission_ref(r.id),
             r.assignment,
             r.student,
             r.sender or "",
@@ -146,10 +142,16 @@ def rejected(state: CliState, fmt: str, as_json: bool, output: Path | None) -> N
     with app.sessions.begin() as session:
         rows = rejected_rows(session)
     if chosen_format(fmt, as_json) == "json":
-        emit_json(to_jsonable(rows, zone), output)
+        emit_json([with_ref(to_jsonable(r, zone), message_ref(r.id)) for r in rows], output)
         return
     table = [
-        [str(r.id), r.subject or "", r.sender or "", short_time(r.arrived_at, zone), r.reason]
+        [
+            message_ref(r.id),
+            r.subject or "",
+            r.sender or "",
+            short_time(r.arrived_at, zone),
+            r.reason,
+        ]
         for r in rows
     ]
     emit_table("Rejected messages", ["id", "subject", "sender", "arrived", "reason"], table, output)

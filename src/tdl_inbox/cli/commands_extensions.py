@@ -9,6 +9,7 @@ import click
 
 from tdl_inbox.app import utc_now
 from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options
+from tdl_inbox.cli.params import assignment_key
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.services.grading.extensions import extension_rows, grant, revoke
 from tdl_inbox.services.reporting.formatting import short_time, to_jsonable
@@ -28,7 +29,7 @@ def _local(value: str, state: CliState) -> datetime:
 
 @click.command("extend")
 @click.argument("student")
-@click.argument("assignment")
+@click.argument("assignment", callback=assignment_key)
 @click.option("--until", "until_text", help="New deadline, course time: 2019-03-20T23:59.")
 @click.option("--reason", help="Why (kept for disputes).")
 @click.option("--revoke", "undo", is_flag=True, help="Remove the extension instead.")

@@ -9,6 +9,7 @@ import click
 
 from tdl_inbox.app import utc_now
 from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, formats_option, write_csv
+from tdl_inbox.cli.params import finite
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.domain.grading import Coefficients
 from tdl_inbox.errors import TdlInboxError
@@ -24,7 +25,7 @@ def exam() -> None:
 
 @exam.command("set")
 @click.argument("student")
-@click.argument("points", type=float)
+@click.argument("points", type=float, callback=finite)
 @pass_state
 def exam_set(state: CliState, student: str, points: float) -> None:
     """Record STUDENT's exam POINTS (roster id, e-mail or name; the name without a roster)."""

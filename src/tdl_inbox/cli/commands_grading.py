@@ -2,32 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
 from tdl_inbox.app import App, utc_now
-from tdl_inbox.cli.output import (
+from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options
+from tdl_inbox.cli.params import (
     assignment_option,
-    chosen_format,
-    emit_json,
-    emit_table,
-    format_options,
+    finite,
+    submission_argument,
 )
 from tdl_inbox.cli.state import CliState, pass_state
+from tdl_inbox.domain.ids import Ref, submission_ref, with_ref
+from tdl_inbox.errors import AlreadyClaimed, TdlInboxError
 from tdl_inbox.services.grading import queue as work
 from tdl_inbox.services.grading.details import submission_details
 from tdl_inbox.services.grading.export import MANIFEST, export_assignment
 from tdl_inbox.services.grading.grades import record_grade
+from tdl_inbox.services.grading.refs import submission_id_of
 from tdl_inbox.services.reporting.formatting import short_time, to_jsonable, verdict_text
 
+GRADER_ENV = "TDL_INBOX_GRADER"
 grader_option = click.option(
     "--grader",
     "-g",
     required=True,
-    envvar="TDL_INBOX_GRADER",
+    envvar=GRADER_ENV,
     help="Your name ($TDL_INBOX_GRADER).",
+)
+force_option = click.option(
+    "--force", is_flag=True, help="Even if another grader holds a live claim on it."
 )
 
 
@@ -35,15 +45,28 @@ def _ttl(app: App) -> timedelta:
     return timedelta(minutes=app.settings.grading.claim_minutes)
 
 
+@contextmanager
+def _course_time(zone: ZoneInfo) -> Iterator[None]:
+    """A refusal naming a claim's end shows it in course time, like every other time."""
+    try:
+        yield
+    except AlreadyClaimed as held:
+        raise TdlInboxError(held.describe(short_time(held.until, zone))) from None
+
+
+def _item_json(item: work.QueueItem, zone: ZoneInfo) -> dict[str, Any]:
+    return with_ref(to_jsonable(item, zone), submission_ref(item.id))
+
+
 def _item_rows(items: list[work.QueueItem], app: App) -> list[list[str]]:
     zone = app.settings.course.zone
     return [
         [
-            str(i.id),
+            submission_ref(i.id),
             i.assignment,
             i.student,
             short_time(i.arrived_at, zone),
-            verdict_text(i.late),
+            verdict_text(i.late) + (", chosen" if i.late and i.chosen else ""),
             i.status
             + (f" by {i.claimed_by}" if i.claimed_by else "")
             + (f": {i.flag}" if i.flag else ""),
@@ -57,33 +80,50 @@ QUEUE_COLUMNS = ["id", "assignment", "student", "arrived", "verdict", "status", 
 
 
 @click.command("queue")
-@assignment_option
+@assignment_option()
 @click.option("--all", "include_late", is_flag=True, help="Include late versions.")
+@click.option("--mine", is_flag=True, help="Only the items you (--grader) hold a live claim on.")
+@click.option(
+    "--grader", "-g", envvar=GRADER_ENV, help="Your name, for --mine ($TDL_INBOX_GRADER)."
+)
 @format_options
 @pass_state
 def queue_cmd(
     state: CliState,
     assignment: str | None,
     include_late: bool,
+    mine: bool,
+    grader: str | None,
     fmt: str,
     as_json: bool,
     output: Path | None,
 ) -> None:
-    """Counting versions that still need a grade, oldest first (late ones only with --all)."""
+    """Counting versions that still need a grade, oldest first (late ones only with --all,
+    unless the admin chose them)."""
+    if mine and not grader:
+        raise click.UsageError("--mine needs --grader NAME (or $TDL_INBOX_GRADER)")
     app = state.app_for_assignment(assignment)
     with app.sessions.begin() as session:
         items = work.queue(
-            session, app.store, app.settings.grading.counting, utc_now(), assignment, include_late
+            session,
+            app.store,
+            app.settings.grading.counting,
+            utc_now(),
+            assignment,
+            include_late,
+            claimed_by=grader if mine else None,
         )
+    zone = app.settings.course.zone
     if chosen_format(fmt, as_json) == "json":
-        emit_json(to_jsonable(items, app.settings.course.zone), output)
-    else:
-        emit_table(f"Queue: {len(items)} to grade", QUEUE_COLUMNS, _item_rows(items, app), output)
+        emit_json([_item_json(item, zone) for item in items], output)
+        return
+    title = f"Claimed by {grader}: {len(items)}" if mine else f"Queue: {len(items)} to grade"
+    emit_table(title, QUEUE_COLUMNS, _item_rows(items, app), output)
 
 
 @click.command("next")
 @grader_option
-@assignment_option
+@assignment_option()
 @format_options
 @pass_state
 def next_cmd(
@@ -94,7 +134,7 @@ def next_cmd(
     as_json: bool,
     output: Path | None,
 ) -> None:
-    """Claim the oldest unclaimed submission for GRADER and show it."""
+    """GRADER's oldest live claim, else the oldest unclaimed submission, claimed: show it."""
     app = state.app_for_assignment(assignment)
     with app.sessions.begin() as session:
         item = work.claim_next(
@@ -108,7 +148,7 @@ def next_cmd(
         )
     if chosen_format(fmt, as_json) == "json":
         if item is not None:
-            emit_json(to_jsonable(item, app.settings.course.zone), output)
+            emit_json(_item_json(item, app.settings.course.zone), output)
         return
     if item is None:
         click.echo("nothing left to grade")
@@ -119,45 +159,61 @@ def next_cmd(
 
 
 @click.command("claim")
-@click.argument("submission_id", type=int)
+@submission_argument
 @grader_option
 @pass_state
-def claim_cmd(state: CliState, submission_id: int, grader: str) -> None:
-    """Claim submission ID for GRADER."""
+def claim_cmd(state: CliState, ref: Ref, grader: str) -> None:
+    """Claim submission ID (s18, or 18) for GRADER."""
     app = state.app()
-    with app.sessions.begin() as session:
+    with _course_time(app.settings.course.zone), app.sessions.begin() as session:
+        submission_id = submission_id_of(session, ref)
         work.claim(session, submission_id, grader, utc_now(), _ttl(app))
-    click.echo(f"submission {submission_id} claimed by {grader}")
+    click.echo(f"submission {submission_ref(submission_id)} claimed by {grader}")
 
 
 @click.command("release")
-@click.argument("submission_id", type=int)
+@submission_argument
+@grader_option
+@force_option
 @pass_state
-def release_cmd(state: CliState, submission_id: int) -> None:
-    """Return submission ID to the queue."""
+def release_cmd(state: CliState, ref: Ref, grader: str, force: bool) -> None:
+    """Return submission ID to the queue; another grader's live claim only with --force."""
     app = state.app()
-    with app.sessions.begin() as session:
-        released = work.release(session, submission_id)
-    click.echo(f"submission {submission_id} " + ("released" if released else "was not claimed"))
+    with _course_time(app.settings.course.zone), app.sessions.begin() as session:
+        submission_id = submission_id_of(session, ref)
+        released = work.release(session, submission_id, grader, utc_now(), force)
+    line = f"submission {submission_ref(submission_id)} "
+    if released is None:
+        line += "was not claimed"
+    elif released.forced:
+        line += f"released (it was {released.holder}'s claim: forced)"
+    else:
+        line += "released"
+    click.echo(line)
+
+
+def _details_json(details: Any, zone: ZoneInfo) -> dict[str, Any]:
+    data = with_ref(to_jsonable(details, zone), submission_ref(details.id))
+    data["versions"] = [with_ref(v, submission_ref(v["id"])) for v in data["versions"]]
+    return data
 
 
 @click.command("show")
-@click.argument("submission_id", type=int)
+@submission_argument
 @format_options
 @pass_state
-def show_cmd(
-    state: CliState, submission_id: int, fmt: str, as_json: bool, output: Path | None
-) -> None:
+def show_cmd(state: CliState, ref: Ref, fmt: str, as_json: bool, output: Path | None) -> None:
     """Everything about one submission: student, times, verdict, files (each with a path
     ending in its type's extension), the links and text of the mail, versions, grades."""
     app = state.app()
     with app.sessions.begin() as session:
+        submission_id = submission_id_of(session, ref)
         details = submission_details(
             session, app.store, app.ctx.assignments, app.settings.grading.counting, submission_id
         )
     zone = app.settings.course.zone
     if chosen_format(fmt, as_json) == "json":
-        emit_json(to_jsonable(details, zone), output)
+        emit_json(_details_json(details, zone), output)
         return
     verdict = verdict_text(details.late, details.late_by_seconds)
     summary = [
@@ -192,10 +248,10 @@ def show_cmd(
             else details.body_text or "(none)",
         ],
     ]
-    emit_table(f"Submission {submission_id}", ["field", "value"], summary, output)
+    emit_table(f"Submission {submission_ref(submission_id)}", ["field", "value"], summary, output)
     versions = [
         [
-            str(v.id),
+            submission_ref(v.id),
             short_time(v.arrived_at, zone),
             verdict_text(v.late),
             "yes" if v.counts else "",
@@ -210,7 +266,7 @@ def show_cmd(
         grades = [
             [
                 short_time(g.graded_at, zone),
-                g.grader,
+                g.grader + (" (forced)" if g.forced else ""),
                 f"{g.points:g}",
                 f"{g.extra:g}",
                 g.comment or "",
@@ -227,7 +283,7 @@ def show_cmd(
 
 
 @click.command("export")
-@click.option("--assignment", "-a", required=True, help="The assignment to export, e.g. theory-2.")
+@assignment_option(required=True, help="The assignment to export, e.g. theory-2.")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @pass_state
 def export_cmd(state: CliState, assignment: str, directory: Path) -> None:
@@ -251,23 +307,31 @@ def export_cmd(state: CliState, assignment: str, directory: Path) -> None:
 
 
 @click.command("grade")
-@click.argument("submission_id", type=int)
-@click.option("--points", "-p", type=float, required=True, help="Points, 0..max_points.")
-@click.option("--extra", type=float, default=0.0, show_default=True, help="Extra points.")
+@submission_argument
+@click.option(
+    "--points", "-p", type=float, callback=finite, required=True, help="Points, 0..max_points."
+)
+@click.option(
+    "--extra", type=float, callback=finite, default=0.0, show_default=True, help="Extra points."
+)
 @click.option("--comment", "-m", help="A note for the record.")
 @grader_option
+@force_option
 @pass_state
 def grade_cmd(
     state: CliState,
-    submission_id: int,
+    ref: Ref,
     points: float,
     extra: float,
     comment: str | None,
     grader: str,
+    force: bool,
 ) -> None:
-    """Record a grade; a regrade keeps the history."""
+    """Record a grade for submission ID (s18, or 18); a regrade keeps the history.
+    Another grader's live claim on it needs --force, and the grade is recorded as forced."""
     app = state.app()
-    with app.sessions.begin() as session:
+    with _course_time(app.settings.course.zone), app.sessions.begin() as session:
+        submission_id = submission_id_of(session, ref)
         change = record_grade(
             session,
             app.ctx.assignments,
@@ -278,13 +342,16 @@ def grade_cmd(
             comment,
             grader,
             utc_now(),
+            force,
         )
-        previous = change.previous
-    line = f"submission {submission_id}: {points:g} points"
+        previous, forced = change.previous, change.current.forced
+    line = f"submission {submission_ref(submission_id)}: {points:g} points"
     if extra:
         line += f" + {extra:g} extra"
     if previous is not None:
         line += f" (was {previous.points:g} + {previous.extra:g} extra by {previous.grader})"
+    if forced:
+        line += " [forced over another grader's claim]"
     click.echo(line)
 
 

@@ -10,6 +10,7 @@ import click
 
 from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options
 from tdl_inbox.cli.state import CliState, pass_state
+from tdl_inbox.domain.ids import message_ref, submission_ref, with_ref
 from tdl_inbox.services.mail.outbox import pending_and_failed
 from tdl_inbox.services.mail.receipt_lookup import find_receipt
 from tdl_inbox.services.reporting.formatting import short_time, to_jsonable
@@ -89,13 +90,23 @@ def receipt(state: CliState, code: str, fmt: str, as_json: bool, output: Path | 
     zone = app.settings.course.zone
     with app.sessions.begin() as session:
         found = find_receipt(session, code)
+    data = with_ref(
+        to_jsonable(found, zone),
+        message_ref(found.message_id),
+        after="message_id",
+        key="message_ref",
+    )
+    sub = found.submission_id
+    data = with_ref(
+        data,
+        None if sub is None else submission_ref(sub),
+        after="submission_id",
+        key="submission_ref",
+    )
     if chosen_format(fmt, as_json) == "json":
-        emit_json(to_jsonable(found, zone), output)
+        emit_json(data, output)
         return
-    rows = [
-        [key, "" if value is None else str(value)]
-        for key, value in to_jsonable(found, zone).items()
-    ]
+    rows = [[key, "" if value is None else str(value)] for key, value in data.items()]
     emit_table(f"Receipt {found.code}", ["field", "value"], rows, output)
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import click
 
 from tdl_inbox.app import utc_now
-from tdl_inbox.cli.output import assignment_option, chosen_format, formats_option
+from tdl_inbox.cli.output import chosen_format, formats_option
+from tdl_inbox.cli.params import assignment_option
 from tdl_inbox.cli.report_output import emit_report
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.services.grading.roster import has_roster
@@ -40,7 +41,7 @@ def report() -> None:
 
 
 @report.command("late")
-@assignment_option
+@assignment_option()
 @click.option("--email", is_flag=True, help="Also e-mail this report to the admin now.")
 @formats_option(FORMATS)
 @pass_state
@@ -74,7 +75,7 @@ def late_cmd(
 
 
 @report.command("missing")
-@assignment_option
+@assignment_option()
 @formats_option(FORMATS)
 @pass_state
 def missing_cmd(

@@ -8,9 +8,12 @@ from pathlib import Path
 import click
 
 from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options
+from tdl_inbox.cli.params import submission_argument
 from tdl_inbox.cli.state import CliState, pass_state
+from tdl_inbox.domain.ids import Ref, submission_ref
 from tdl_inbox.errors import TdlInboxError
 from tdl_inbox.services.grading.grades import choose_version, relink
+from tdl_inbox.services.grading.refs import submission_id_of
 from tdl_inbox.services.grading.roster import import_roster, link_sender, roster_entries
 
 
@@ -122,26 +125,30 @@ def roster_link(state: CliState, email: str, student: str) -> None:
 
 
 @click.command("relink")
-@click.argument("submission_id", type=int)
+@submission_argument
 @click.argument("student")
 @pass_state
-def relink_cmd(state: CliState, submission_id: int, student: str) -> None:
-    """Attach submission ID to STUDENT, overriding automatic linking."""
+def relink_cmd(state: CliState, ref: Ref, student: str) -> None:
+    """Attach submission ID (s18, or 18) to STUDENT, overriding automatic linking."""
     app = state.app()
     with app.sessions.begin() as session:
+        submission_id = submission_id_of(session, ref)
         found = relink(session, submission_id, student)
-    click.echo(f"submission {submission_id} now belongs to {found.name} (id {found.id})")
+    ref_text = submission_ref(submission_id)
+    click.echo(f"submission {ref_text} now belongs to {found.name} (id {found.id})")
 
 
 @click.command("choose")
-@click.argument("submission_id", type=int)
+@submission_argument
 @pass_state
-def choose_cmd(state: CliState, submission_id: int) -> None:
-    """Make version ID the one that counts (e.g. accept a late resubmission)."""
+def choose_cmd(state: CliState, ref: Ref) -> None:
+    """Make version ID (s18, or 18) the one that counts (e.g. accept a late resubmission)."""
     app = state.app()
     with app.sessions.begin() as session:
+        submission_id = submission_id_of(session, ref)
         sub = choose_version(session, submission_id)
-    click.echo(f"submission {submission_id} now counts for {sub.assignment} of {sub.student}")
+        line = f"now counts for {sub.assignment} of {sub.student}"
+    click.echo(f"submission {submission_ref(submission_id)} {line}")
 
 
 COMMANDS = [roster, relink_cmd, choose_cmd]

@@ -20,12 +20,11 @@ from rich.table import Table
 from rich.text import Text
 
 from tdl_inbox.domain.display import printable
+from tdl_inbox.errors import TdlInboxError
 
 FORMATS = ("table", "json")
 # Wide enough for any row; rich sizes a table to its content, never to the console's width.
 UNWRAPPED_WIDTH = 1_000_000
-
-assignment_option = click.option("--assignment", "-a", help="Only this assignment, e.g. theory-2.")
 
 
 def format_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -53,7 +52,12 @@ def chosen_format(fmt: str, as_json: bool) -> str:
 
 
 def emit_json(data: Any, output: Path | None) -> None:
-    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    try:
+        text = json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+    except ValueError:  # NaN and Infinity are not JSON: refuse rather than break the reader
+        raise TdlInboxError(
+            "the output holds a number that is not finite; nothing written"
+        ) from None
     write_text(text, output)
 
 

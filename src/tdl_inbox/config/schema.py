@@ -20,7 +20,8 @@ from tdl_inbox.domain.assignments import (
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # ``inf`` is a TOML float; as a maximum or a coefficient it would turn every grade into 10.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class CourseConfig(_Section):
@@ -121,7 +122,9 @@ class GradingConfig(_Section):
 class SmtpConfig(_Section):
     """Outgoing mail for receipts, reports and alerts (Proton Mail Bridge: SMTP from 1025)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(default=1025, ge=1, le=65535)

@@ -214,6 +214,8 @@ class Grade(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     grader: Mapped[str] = mapped_column(String(100))
     graded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    forced: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Graded over another grader's live claim (``grade --force``)."""
 
 
 class ExamResult(Base):

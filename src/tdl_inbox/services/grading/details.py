@@ -43,6 +43,8 @@ class GradeEntry:
     points: float
     extra: float
     comment: str | None
+    forced: bool
+    """Graded over another grader's live claim."""
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,7 @@ def submission_details(
         attachments=tuple(shown_file(store, a, paths(a.sha256)) for a in message.attachments),
         versions=tuple(version_rows),
         grades=tuple(
-            GradeEntry(g.graded_at, g.grader, g.points, g.extra, g.comment)
+            GradeEntry(g.graded_at, g.grader, g.points, g.extra, g.comment, g.forced)
             for g in grade_history(session, sub.id)
         ),
     )

@@ -5,6 +5,7 @@ Every function validates first and changes nothing when it refuses.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +15,10 @@ from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import Claim, ExamResult, Grade, Student, Submission
 from tdl_inbox.domain.assignments import Assignment
-from tdl_inbox.errors import InvalidGrade, NotFound
+from tdl_inbox.domain.ids import submission_ref
+from tdl_inbox.errors import InvalidGrade
+from tdl_inbox.services.grading.queue import check_claim, lock_submission
+from tdl_inbox.services.grading.refs import no_submission
 from tdl_inbox.services.grading.roster import (
     find_student,
     has_roster,
@@ -34,8 +38,14 @@ class GradeChange:
 def get_submission(session: Session, submission_id: int) -> Submission:
     found = session.get(Submission, submission_id)
     if found is None:
-        raise NotFound(f"no submission with id {submission_id} (see `tdl-inbox queue --all`)")
+        raise no_submission(submission_id)
     return found
+
+
+def _finite(what: str, value: float) -> None:
+    """``inf`` would cap every final grade at 10 and is not JSON; ``nan`` compares false."""
+    if not math.isfinite(value):
+        raise InvalidGrade(f"{what} must be a finite number, got {value}")
 
 
 def counting_version(session: Session, sub: Submission, policy: Policy) -> int:
@@ -59,8 +69,14 @@ def record_grade(
     comment: str | None,
     grader: str,
     now: datetime,
+    force: bool = False,
 ) -> GradeChange:
+    """Record a grade. Another grader's live claim on it takes ``force``; such a grade is
+    recorded as forced."""
+    _finite("points", points)
+    _finite("extra points", extra)
     sub = get_submission(session, submission_id)
+    lock_submission(session, sub.id)  # a claim being taken now is waited for, then seen
     assignment = assignments.get(sub.assignment)
     if assignment is None:
         raise InvalidGrade(f"assignment {sub.assignment} is no longer in the config")
@@ -75,10 +91,12 @@ def record_grade(
         raise InvalidGrade("--grader must name who is grading")
     counting = counting_version(session, sub, policy)
     if counting != sub.id:
+        this, that = submission_ref(sub.id), submission_ref(counting)
         raise InvalidGrade(
-            f"submission {sub.id} is superseded by submission {counting} of the same student: "
-            f"grade {counting}, or make {sub.id} count with `tdl-inbox choose {sub.id}`"
+            f"submission {this} is superseded by submission {that} of the same student: "
+            f"grade {that}, or make {this} count with `tdl-inbox choose {this}`"
         )
+    forced = check_claim(session, sub.id, grader.strip(), now, force)
     previous = session.scalar(
         select(Grade).where(Grade.submission_id == sub.id).order_by(Grade.id.desc()).limit(1)
     )
@@ -89,6 +107,7 @@ def record_grade(
         comment=comment,
         grader=grader.strip(),
         graded_at=now,
+        forced=forced,
     )
     session.add(grade)
     session.execute(delete(Claim).where(Claim.submission_id == sub.id))
@@ -136,6 +155,7 @@ def owner_for(session: Session, student_ref: str) -> tuple[str, str]:
 def set_exam(
     session: Session, student_ref: str, points: float, max_points: float, now: datetime
 ) -> str:
+    _finite("exam points", points)
     if not 0 <= points <= max_points:
         raise InvalidGrade(f"exam points must be between 0 and {max_points:g}, got {points:g}")
     owner, name = owner_for(session, student_ref)

@@ -3,22 +3,40 @@
 Two graders asking for work at the same moment never get the same submission: a claim is an
 upsert that only succeeds if no live claim exists, and it runs inside a write transaction
 (``BEGIN IMMEDIATE`` on SQLite, a row lock on the conflicting key on PostgreSQL).
+
+A live claim is its holder's: ``next`` hands a grader their own oldest claim before new work,
+and grading or releasing another grader's live claim takes ``force`` (and is recorded as
+forced), so two graders never grade the same item without knowing it.
+
+A version the admin chose counts like an on-time one, late or not, so it is in the queue.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import Attachment, Claim, Grade, Student, Submission
 from tdl_inbox.adapters.store import BlobStore
-from tdl_inbox.errors import AlreadyClaimed, NotFound
+from tdl_inbox.domain.ids import submission_ref
+from tdl_inbox.errors import AlreadyClaimed
 from tdl_inbox.services.grading.listing import AttachmentRow, attachment_columns, with_attachments
+from tdl_inbox.services.grading.refs import no_submission
 from tdl_inbox.services.grading.versions import Policy, counting_ids
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Released:
+    holder: str
+    forced: bool
+    """True when it was another grader's live claim."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +46,8 @@ class QueueItem:
     student: str
     arrived_at: datetime
     late: bool
+    chosen: bool
+    """The admin chose this version (``choose``): it counts even when late."""
     status: str
     """``pending``, ``claimed`` or ``flagged`` (who it belongs to needs the admin)."""
     claimed_by: str | None
@@ -36,7 +56,12 @@ class QueueItem:
 
 
 def _queue_query(  # type: ignore[no-untyped-def]
-    policy: Policy, dialect: str, now: datetime, assignment: str | None, include_late: bool
+    policy: Policy,
+    dialect: str,
+    now: datetime,
+    assignment: str | None,
+    include_late: bool,
+    claimed_by: str | None,
 ):
     live_claim = and_(Claim.submission_id == Submission.id, Claim.expires_at > now)
     query = (
@@ -47,6 +72,7 @@ def _queue_query(  # type: ignore[no-untyped-def]
             Student.name,
             Submission.arrived_at,
             Submission.late,
+            Submission.chosen,
             Claim.grader,
             Submission.link_flag,
             *attachment_columns(),
@@ -62,7 +88,9 @@ def _queue_query(  # type: ignore[no-untyped-def]
         .order_by(Submission.arrived_at, Submission.id, Attachment.position)
     )
     if not include_late:
-        query = query.where(Submission.late.is_(False))
+        query = query.where(or_(Submission.late.is_(False), Submission.chosen.is_(True)))
+    if claimed_by is not None:
+        query = query.where(Claim.grader == claimed_by)
     return query
 
 
@@ -73,10 +101,13 @@ def queue(
     now: datetime,
     assignment: str | None = None,
     include_late: bool = False,
+    claimed_by: str | None = None,
 ) -> list[QueueItem]:
+    """The queue; with ``claimed_by``, only that grader's live claims, late ones too."""
     dialect = session.get_bind().dialect.name
     session.flush()  # plain rows from the connection: no ORM objects, no autoflush
-    query = _queue_query(policy, dialect, now, assignment, include_late)
+    late_too = include_late or claimed_by is not None
+    query = _queue_query(policy, dialect, now, assignment, late_too, claimed_by)
     return [
         QueueItem(
             id,
@@ -84,6 +115,7 @@ def queue(
             roster_name or name_in_subject,
             arrived_at,
             late,
+            chosen,
             "claimed" if grader else ("flagged" if flag else "pending"),
             grader,
             flag,
@@ -96,6 +128,7 @@ def queue(
             roster_name,
             arrived_at,
             late,
+            chosen,
             grader,
             flag,
             *_,
@@ -129,27 +162,95 @@ def claim_next(
     ttl: timedelta,
     assignment: str | None = None,
 ) -> QueueItem | None:
-    """Claim the oldest unclaimed on-time item for ``grader``; None when nothing is left."""
+    """``grader``'s oldest live claim, renewed; else the oldest unclaimed item, now claimed for
+    them (on time or chosen by the admin); None when nothing is left."""
+    for item in queue(session, store, policy, now, assignment, claimed_by=grader):
+        _renew(session, item.id, grader, now, ttl)
+        return item
     for item in queue(session, store, policy, now, assignment):
         if item.claimed_by is not None:
+            continue
+        if _graded_since(session, item.id):
             continue
         if _try_claim(session, item.id, grader, now, ttl):
             return QueueItem(**{**item.__dict__, "status": "claimed", "claimed_by": grader})
     return None
 
 
+def lock_submission(session: Session, submission_id: int) -> None:
+    """Serialise claiming and grading one submission (PostgreSQL: a row lock until commit;
+    SQLite's write transactions are serial already)."""
+    session.execute(select(Submission.id).where(Submission.id == submission_id).with_for_update())
+
+
+def _graded_since(session: Session, submission_id: int) -> bool:
+    """Whether a grade was recorded after the queue was read: on PostgreSQL (read committed)
+    the queue can be a moment old, and grading deletes the claim that would have stopped this
+    one. Taken after the submission's lock, so a grade being recorded is waited for."""
+    lock_submission(session, submission_id)
+    graded = select(Grade.id).where(Grade.submission_id == submission_id).exists()
+    return bool(session.scalar(select(graded)))
+
+
+def _renew(
+    session: Session, submission_id: int, grader: str, now: datetime, ttl: timedelta
+) -> None:
+    session.execute(
+        update(Claim)
+        .where(Claim.submission_id == submission_id, Claim.grader == grader)
+        .values(claimed_at=now, expires_at=now + ttl)
+    )
+
+
+def live_claim(session: Session, submission_id: int, now: datetime) -> Claim | None:
+    """The live claim on ``submission_id``, read afresh and (PostgreSQL) locked until commit, so
+    the claim a decision was made on is the one that is deleted or kept."""
+    found = session.get(Claim, submission_id, with_for_update=True, populate_existing=True)
+    return found if found is not None and found.expires_at > now else None
+
+
+def check_claim(
+    session: Session, submission_id: int, grader: str, now: datetime, force: bool
+) -> bool:
+    """Whether acting on ``submission_id`` overrides another grader's live claim (allowed only
+    with ``force``; AlreadyClaimed otherwise)."""
+    held = live_claim(session, submission_id, now)
+    if held is None or held.grader == grader:
+        return False
+    if not force:
+        hint = "ask them, or repeat with --force; nothing changed"
+        raise AlreadyClaimed(submission_id, held.grader, held.expires_at, hint)
+    return True
+
+
 def claim(session: Session, submission_id: int, grader: str, now: datetime, ttl: timedelta) -> None:
+    """Claim for ``grader`` (renewing their own claim); AlreadyClaimed if another grader has it."""
     if session.get(Submission, submission_id) is None:
-        raise NotFound(f"no submission with id {submission_id}")
-    if not _try_claim(session, submission_id, grader, now, ttl):
-        holder = session.get(Claim, submission_id)
-        who = holder.grader if holder else "someone else"
-        if who != grader:
-            raise AlreadyClaimed(f"submission {submission_id} is already claimed by {who}")
-        session.execute(delete(Claim).where(Claim.submission_id == submission_id))
-        _try_claim(session, submission_id, grader, now, ttl)
+        raise no_submission(submission_id)
+    if _try_claim(session, submission_id, grader, now, ttl):
+        return
+    held = live_claim(session, submission_id, now)
+    if held is not None and held.grader != grader:
+        ref = submission_ref(submission_id)
+        hint = f"ask them, or `tdl-inbox release {ref} --force` first"
+        raise AlreadyClaimed(submission_id, held.grader, held.expires_at, hint)
+    _renew(session, submission_id, grader, now, ttl)
 
 
-def release(session: Session, submission_id: int) -> bool:
-    result = session.execute(delete(Claim).where(Claim.submission_id == submission_id))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+def release(
+    session: Session, submission_id: int, grader: str, now: datetime, force: bool = False
+) -> Released | None:
+    """Give a claim back; another grader's live claim only with ``force``. None: there was no
+    live claim (an expired one is cleared)."""
+    if session.get(Submission, submission_id) is None:
+        raise no_submission(submission_id)
+    held = live_claim(session, submission_id, now)
+    holder = None if held is None else held.grader
+    forced = check_claim(session, submission_id, grader, now, force)
+    session.execute(delete(Claim).where(Claim.submission_id == submission_id))
+    if holder is None:
+        return None
+    if forced:
+        ref = submission_ref(submission_id)
+        log.info("%s: %s released %s's claim with --force", ref, grader, holder)
+    return Released(holder, forced)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.assignments import Assignment
+from tdl_inbox.domain.ids import submission_ref, with_ref
 from tdl_inbox.services.grading.versions import Policy
 from tdl_inbox.services.reporting.arrivals import arrival_histogram
 from tdl_inbox.services.reporting.formatting import human_duration, short_time, to_jsonable
@@ -65,7 +66,7 @@ def hop_json(hop: Hop, scope: ReportScope) -> dict[str, Any]:
 def late_json(rows: Sequence[LateRow], scope: ReportScope) -> list[dict[str, Any]]:
     out = []
     for row in rows:
-        item = to_jsonable(row, scope.zone)
+        item = with_ref(to_jsonable(row, scope.zone), submission_ref(row.id))
         item["late_by"] = human_duration(row.late_by_seconds)
         item["received"] = [hop_json(hop, scope) for hop in row.received or ()]
         item["raw_message_readable"] = row.received is not None
@@ -93,7 +94,7 @@ def late_document(rows: Sequence[LateRow], scope: ReportScope, assignment: str |
         ],
         rows=[
             [
-                row.id,
+                submission_ref(row.id),
                 row.assignment,
                 row.student,
                 row.sender,
@@ -107,7 +108,7 @@ def late_document(rows: Sequence[LateRow], scope: ReportScope, assignment: str |
             ]
             for row in rows
         ],
-        numeric=frozenset({0, 7}),
+        numeric=frozenset({7}),
         wrap=frozenset({2, 10}),
         highlight=9,
         note=f"{suspected} with a Date: header before the deadline (delivery delay suspected)."

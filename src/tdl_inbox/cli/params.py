@@ -1,0 +1,52 @@
+"""How commands read ids, numbers and assignment keys from the command line, in one place.
+
+- ids: ``s18`` (a submission), ``m18`` (a message), a bare ``18`` (a submission, as before the
+  prefix existed); see ``domain.ids``. Which submission an id names is the service's
+  ``submission_id_of``, which refuses a message id in one line.
+- numbers: finite only; ``inf`` and ``nan`` parse as floats but are no points.
+- assignment keys: case-insensitive, like the subjects students write (``Theory-2``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from tdl_inbox.domain.ids import BadId, Ref, parse_ref
+
+
+def _id(ctx: click.Context | None, param: click.Parameter | None, value: str) -> Ref:
+    try:
+        return parse_ref(value)
+    except BadId as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
+def finite(
+    ctx: click.Context | None, param: click.Parameter | None, value: float | None
+) -> float | None:
+    """Callback for a ``type=float`` option: ``inf`` and ``nan`` are floats but no points."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number", ctx, param)
+    return value
+
+
+def submission_argument(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The ``ID`` argument of a command that acts on one submission, as a ``Ref``."""
+    return click.argument("ref", metavar="ID", callback=_id)(func)
+
+
+def assignment_key(
+    ctx: click.Context | None, param: click.Parameter | None, value: str | None
+) -> str | None:
+    """Assignment keys are lower case (``theory-2``); people type them as they like."""
+    return None if value is None else value.strip().lower()
+
+
+def assignment_option(
+    *, required: bool = False, help: str = "Only this assignment, e.g. theory-2."
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option("--assignment", "-a", required=required, callback=assignment_key, help=help)

@@ -1,0 +1,54 @@
+"""From an id a person typed (``s18``, ``m18``, ``18``) to the submission a command acts on.
+
+An id of the wrong kind is refused before anything changes: ``grade m18`` once meant grading
+submission 18, another student's work, when the grader had rejected message 18 in mind.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tdl_inbox.adapters.db.models import Message, Rejection, Submission
+from tdl_inbox.domain.ids import IdKind, Ref, submission_ref
+from tdl_inbox.errors import NotFound, TdlInboxError
+
+_LARGEST_ID = 2**31 - 1
+"""Ids are 32-bit integers on PostgreSQL: a larger number is no row (and no query error)."""
+
+
+class WrongKind(TdlInboxError):
+    """An id of a message where a submission is expected."""
+
+
+def no_submission(submission_id: int) -> NotFound:
+    return NotFound(f"no submission {submission_ref(submission_id)} (see `tdl-inbox submissions`)")
+
+
+def submission_id_of(session: Session, ref: Ref) -> int:
+    """The id of the submission ``ref`` names; NotFound or WrongKind otherwise."""
+    if ref.kind is IdKind.SUBMISSION:
+        if ref.number > _LARGEST_ID or session.get(Submission, ref.number) is None:
+            raise no_submission(ref.number)
+        return ref.number
+    if ref.number > _LARGEST_ID:
+        raise NotFound(f"no message {ref}; this command takes a submission id such as s12")
+    found = session.execute(
+        select(Message.id, Submission.id, Rejection.reason)
+        .outerjoin(Submission, Submission.message_pk == Message.id)
+        .outerjoin(Rejection, Rejection.message_pk == Message.id)
+        .where(Message.id == ref.number)
+    ).first()
+    if found is None:
+        raise NotFound(f"no message {ref}; this command takes a submission id such as s12")
+    _, submission_id, reason = found
+    if submission_id is not None:
+        raise WrongKind(
+            f"{ref} is a message, not a submission: its submission is "
+            f"{submission_ref(submission_id)}"
+        )
+    what = "a rejected message" if reason is not None else "a message that is not a submission"
+    raise WrongKind(
+        f"{ref} is {what}, not a submission (submission ids start with s, see "
+        "`tdl-inbox submissions`)"
+    )
