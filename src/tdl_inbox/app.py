@@ -6,15 +6,14 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tdl_inbox.adapters.db.engine import make_engine, make_sessions
-from tdl_inbox.adapters.db.migrate import require_current
-from tdl_inbox.adapters.imap import ImapMailbox, ImapParams
-from tdl_inbox.adapters.smtp import SmtpParams, SmtpSender
+from tdl_inbox.adapters.db.revision import require_current
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.config.loading import read_imap_password, read_password
 from tdl_inbox.config.schema import Settings
@@ -22,6 +21,12 @@ from tdl_inbox.errors import ConfigError, DatabaseError
 from tdl_inbox.services.intake.context import IngestContext, ingest_context
 from tdl_inbox.services.mail.outbox import FlushReport, flush
 from tdl_inbox.services.reporting.documents import ReportScope
+
+if TYPE_CHECKING:
+    # Imported where used: the listing and grading commands never touch IMAP or SMTP, and
+    # imapclient alone costs a good part of their start-up.
+    from tdl_inbox.adapters.imap import ImapMailbox, ImapParams
+    from tdl_inbox.adapters.smtp import SmtpParams, SmtpSender
 
 
 def utc_now() -> datetime:
@@ -40,6 +45,8 @@ class App:
         self.ctx = ingest_context(self.settings)
 
     def imap_params(self) -> ImapParams:
+        from tdl_inbox.adapters.imap import ImapParams
+
         mailbox = self.settings.mailbox
         return ImapParams(
             host=mailbox.host,
@@ -52,12 +59,16 @@ class App:
         )
 
     def open_mailbox(self) -> ImapMailbox:
+        from tdl_inbox.adapters.imap import ImapMailbox
+
         return ImapMailbox(self.imap_params())
 
     def smtp_params(self) -> SmtpParams | None:
         smtp = self.settings.smtp
         if smtp is None:
             return None
+        from tdl_inbox.adapters.smtp import SmtpParams
+
         return SmtpParams(
             host=smtp.host,
             port=smtp.port,
@@ -72,6 +83,8 @@ class App:
         params = self.smtp_params()
         if params is None:
             raise ConfigError("no [smtp] section in the config: outgoing mail is off")
+        from tdl_inbox.adapters.smtp import SmtpSender
+
         return SmtpSender(params)
 
     def flush_outbox(self, force: bool = False) -> FlushReport:

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from tdl_inbox.adapters.db.engine import sqlite_path
 from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.domain.classify import Accepted, classify
 from tdl_inbox.domain.subjects import SubjectError, parse_subject
 from tdl_inbox.errors import ConfigError, TdlInboxError
-from tdl_inbox.services.grading.extensions import ExtensionRow, extension_rows
-from tdl_inbox.services.grading.listing import assignment_rows, rejected_rows, submission_rows
-from tdl_inbox.services.intake.context import ingest_context
 from tdl_inbox.services.reporting.formatting import human_duration, iso, short_time, to_jsonable
+
+if TYPE_CHECKING:
+    from tdl_inbox.services.grading.extensions import ExtensionRow
 
 
 @click.command("parse-subject")
@@ -26,13 +26,19 @@ def parse_subject_cmd(
     state: CliState, subject: str, fmt: str, as_json: bool, output: Path | None
 ) -> None:
     """Show how a subject line is read (checked against the config's assignments if found)."""
+    # Reads the config only: no database, so it starts fast and works before `db upgrade`.
+    from tdl_inbox.services.intake.context import kind_aliases
+
     try:
-        ctx = ingest_context(state.settings()) if state.config_path.exists() else None
+        settings = state.settings() if state.config_path.exists() else None
+        if settings is not None:
+            configured = {a.key: a for a in settings.assignments()}
+            aliases = kind_aliases(settings)
     except ConfigError:
-        ctx = None
+        settings = None
     result: dict[str, object]
-    if ctx is not None:
-        verdict = classify(subject, ctx.assignments, ctx.kind_aliases)
+    if settings is not None:
+        verdict = classify(subject, configured, aliases)
         if isinstance(verdict, Accepted):
             a = verdict.assignment
             result = {
@@ -67,6 +73,9 @@ def parse_subject_cmd(
 
 def _extensions_by_assignment(state: CliState) -> dict[str, list[ExtensionRow]]:
     """Granted extensions, when the database is there to ask (the listing works without it)."""
+    from tdl_inbox.adapters.db.engine import sqlite_path
+    from tdl_inbox.services.grading.extensions import extension_rows
+
     path = sqlite_path(state.settings().database.url)
     if path is not None and not path.exists():
         return {}  # listing assignments must not create a database as a side effect
@@ -87,6 +96,8 @@ def _extensions_by_assignment(state: CliState) -> dict[str, list[ExtensionRow]]:
 @pass_state
 def assignments(state: CliState, fmt: str, as_json: bool, output: Path | None) -> None:
     """List configured assignments, their deadlines, overrides and extensions."""
+    from tdl_inbox.services.grading.listing import assignment_rows
+
     settings = state.settings()
     zone = settings.course.zone
     rows = assignment_rows({a.key: a for a in settings.assignments()})
@@ -129,6 +140,8 @@ def submissions(
     state: CliState, assignment: str | None, fmt: str, as_json: bool, output: Path | None
 ) -> None:
     """List every recorded submission with its verdict."""
+    from tdl_inbox.services.grading.listing import submission_rows
+
     app = state.app_for_assignment(assignment)
     zone = app.settings.course.zone
     with app.sessions.begin() as session:
@@ -161,6 +174,8 @@ def submissions(
 @pass_state
 def rejected(state: CliState, fmt: str, as_json: bool, output: Path | None) -> None:
     """List messages that are not submissions, with the reason."""
+    from tdl_inbox.services.grading.listing import rejected_rows
+
     app = state.app()
     zone = app.settings.course.zone
     with app.sessions.begin() as session:

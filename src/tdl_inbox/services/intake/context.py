@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from tdl_inbox.config.schema import Settings
 from tdl_inbox.domain.assignments import Assignment, Kind
 from tdl_inbox.domain.subjects import DEFAULT_KIND_ALIASES
-from tdl_inbox.services.mail.receipts import ReceiptPolicy
+
+if TYPE_CHECKING:
+    # Imported where used: it brings the database models, which `parse-subject` does not need.
+    from tdl_inbox.services.mail.receipts import ReceiptPolicy
 
 
 @dataclass(frozen=True)
@@ -26,15 +30,23 @@ class IngestContext:
     """None: no receipts (no [smtp] section, or receipts.enabled = false)."""
 
 
+def kind_aliases(settings: Settings) -> dict[str, Kind]:
+    """The words a subject may use for each kind: the defaults and ``course.kind_aliases``."""
+    aliases = dict(DEFAULT_KIND_ALIASES)
+    aliases.update({word.lower(): kind for word, kind in settings.course.kind_aliases.items()})
+    return aliases
+
+
 def ingest_context(settings: Settings) -> IngestContext:
     course, mailbox = settings.course, settings.mailbox
     since = None
     if mailbox.since is not None:
         since = datetime.combine(mailbox.since, datetime.min.time(), tzinfo=course.zone)
-    aliases = dict(DEFAULT_KIND_ALIASES)
-    aliases.update({word.lower(): kind for word, kind in course.kind_aliases.items()})
+    aliases = kind_aliases(settings)
     receipts = None
     if settings.smtp is not None and settings.receipts.enabled:
+        from tdl_inbox.services.mail.receipts import ReceiptPolicy
+
         hours = settings.receipts.max_age_hours
         receipts = ReceiptPolicy(
             language=settings.receipts.language,
