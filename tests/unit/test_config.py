@@ -23,7 +23,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_example_config_loads_with_the_2019_deadlines():
-    settings = load_config(ROOT / "config.example.toml")
+    settings = load_config(ROOT / "src" / "tdl_inbox" / "config.example.toml")
     deadlines = {a.key: a.deadline.isoformat() for a in settings.assignments()}
     assert deadlines["theory-1"] == "2019-03-16T23:59:00+03:00"
     assert deadlines["lab-1"] == "2019-03-30T23:59:00+03:00"

@@ -84,9 +84,7 @@ def require_current(engine: Engine) -> None:
     if current == head:
         return
     if current is None:
-        raise DatabaseError(
-            "the database has no tables yet: run `tdl-inbox db upgrade`"
-        )
+        raise DatabaseError("the database has no tables yet: run `tdl-inbox db upgrade`")
     raise DatabaseError(
         f"the database schema is at revision {current} but this version needs {head}: "
         "run `tdl-inbox db upgrade`"
