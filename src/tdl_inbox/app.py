@@ -19,14 +19,14 @@ from tdl_inbox.config.loading import read_imap_password, read_password
 from tdl_inbox.config.schema import Settings
 from tdl_inbox.errors import ConfigError, DatabaseError
 from tdl_inbox.services.intake.context import IngestContext, ingest_context
-from tdl_inbox.services.mail.outbox import FlushReport, flush
-from tdl_inbox.services.reporting.documents import ReportScope
 
 if TYPE_CHECKING:
-    # Imported where used: the listing and grading commands never touch IMAP or SMTP, and
-    # imapclient alone costs a good part of their start-up.
+    # Imported where used: a listing or grading command needs neither IMAP, SMTP, the outbox
+    # nor the reports, and importing them would cost it a good part of its start-up.
     from tdl_inbox.adapters.imap import ImapMailbox, ImapParams
     from tdl_inbox.adapters.smtp import SmtpParams, SmtpSender
+    from tdl_inbox.services.mail.outbox import FlushReport
+    from tdl_inbox.services.reporting.documents import ReportScope
 
 
 def utc_now() -> datetime:
@@ -89,6 +89,8 @@ class App:
 
     def flush_outbox(self, force: bool = False) -> FlushReport:
         """Send what is due in the outbox (everything with ``force``; nothing without [smtp])."""
+        from tdl_inbox.services.mail.outbox import FlushReport, flush
+
         if self.settings.smtp is None:
             return FlushReport()
         return flush(
@@ -101,6 +103,8 @@ class App:
         )
 
     def report_scope(self) -> ReportScope:
+        from tdl_inbox.services.reporting.documents import ReportScope
+
         return ReportScope(
             sessions=self.sessions,
             store=self.store,

@@ -11,9 +11,6 @@ from tdl_inbox.app import App, utc_now
 from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.services.grading import queue as work
-from tdl_inbox.services.grading.details import submission_details
-from tdl_inbox.services.grading.export import export_assignment
-from tdl_inbox.services.grading.grades import record_grade
 from tdl_inbox.services.reporting.formatting import human_duration, short_time, to_jsonable
 
 grader_option = click.option(
@@ -144,6 +141,8 @@ def show_cmd(
     state: CliState, submission_id: int, fmt: str, as_json: bool, output: Path | None
 ) -> None:
     """Everything about one submission: student, times, verdict, versions, grades, files."""
+    from tdl_inbox.services.grading.details import submission_details
+
     app = state.app()
     with app.sessions.begin() as session:
         details = submission_details(
@@ -215,6 +214,8 @@ def show_cmd(
 @pass_state
 def export_cmd(state: CliState, assignment: str, directory: Path) -> None:
     """Copy the counting versions' files into DIRECTORY/<student>/."""
+    from tdl_inbox.services.grading.export import export_assignment
+
     app = state.app_for_assignment(assignment)
     with app.sessions.begin() as session:
         done = export_assignment(
@@ -240,6 +241,8 @@ def grade_cmd(
     grader: str,
 ) -> None:
     """Record a grade; a regrade keeps the history."""
+    from tdl_inbox.services.grading.grades import record_grade
+
     app = state.app()
     with app.sessions.begin() as session:
         change = record_grade(

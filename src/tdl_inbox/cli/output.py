@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 FORMATS = ("table", "json")
 
@@ -59,6 +57,10 @@ def emit_table(
     *,
     append: bool = False,
 ) -> None:
+    # Imported here: rich is a good part of a command's start-up, and JSON output needs none.
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=title, show_lines=False)
     for column in columns:
         table.add_column(column, overflow="fold")

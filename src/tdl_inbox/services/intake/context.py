@@ -5,15 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from tdl_inbox.config.schema import Settings
 from tdl_inbox.domain.assignments import Assignment, Kind
 from tdl_inbox.domain.subjects import DEFAULT_KIND_ALIASES
-
-if TYPE_CHECKING:
-    # Imported where used: it brings the database models, which `parse-subject` does not need.
-    from tdl_inbox.services.mail.receipts import ReceiptPolicy
+from tdl_inbox.services.mail.receipt_policy import ReceiptPolicy
 
 
 @dataclass(frozen=True)
@@ -45,8 +41,6 @@ def ingest_context(settings: Settings) -> IngestContext:
     aliases = kind_aliases(settings)
     receipts = None
     if settings.smtp is not None and settings.receipts.enabled:
-        from tdl_inbox.services.mail.receipts import ReceiptPolicy
-
         hours = settings.receipts.max_age_hours
         receipts = ReceiptPolicy(
             language=settings.receipts.language,
