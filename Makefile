@@ -10,7 +10,7 @@ SERVICE_STAMP := $(VENV)/.installed-service
 DEV_STAMP := $(VENV)/.installed-dev
 PIP := $(BIN)/python -m pip install -q
 
-.PHONY: help install install-dev lock lock-check test test-postgres check lint fmt typecheck demo bench clean
+.PHONY: help install install-dev wheel lock lock-check test test-postgres check lint fmt typecheck demo bench clean
 
 help:
 	@echo "make install     - .venv with tdl-inbox and what the service needs (for a course)"
@@ -20,6 +20,7 @@ help:
 	@echo "make check  - lint, format check, mypy --strict, tests"
 	@echo "make test-postgres - the test suite again, every database on PostgreSQL"
 	@echo "make bench  - run the benchmarks"
+	@echo "make wheel  - build dist/tdl_inbox-VERSION-py3-none-any.whl (and the sdist)"
 	@echo "make lock   - re-lock requirements/*.lock after editing pyproject.toml (ARGS=--upgrade)"
 	@echo "make lock-check - fail if the lock files do not match pyproject.toml"
 
@@ -41,6 +42,9 @@ $(DEV_STAMP): pyproject.toml $(DEV_LOCK) | $(BIN)/python
 install: $(SERVICE_STAMP)
 
 install-dev: $(DEV_STAMP)
+
+wheel: $(DEV_STAMP)
+	$(BIN)/python -m build --outdir dist .
 
 lock: $(DEV_STAMP)
 	UV=$(BIN)/uv scripts/lock.sh $(ARGS)

@@ -32,6 +32,7 @@ def _cli() -> list[str]:
 
 
 def _config(directory: Path, db: Path) -> Path:
+    """A course's config: receipts on (an [smtp] section), no server needed for these commands."""
     path = directory / "tdl-inbox.toml"
     path.write_text(
         f"""
@@ -39,6 +40,10 @@ def _config(directory: Path, db: Path) -> Path:
 host = "127.0.0.1"
 username = "course"
 password_env = "TDL_INBOX_BENCH_UNUSED_PASSWORD"
+
+[smtp]
+host = "127.0.0.1"
+from = "Benchmark course <course@example.org>"
 
 [database]
 url = "sqlite:///{db}"

@@ -78,7 +78,7 @@ password_env = "TDL_INBOX_TEST_UNUSED_PASSWORD"
 
 [smtp]
 host = "127.0.0.1"
-sender = "course@example.org"
+from = "Course <course@example.org>"
 
 [database]
 url = "sqlite:///{directory / "course.db"}"
