@@ -6,6 +6,8 @@ import tomllib
 from importlib.resources import files
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -29,3 +31,13 @@ def test_migrations_and_starter_config_are_package_resources():
     assert Path(str(migrations)).resolve() == ROOT / "migrations"
     starter = files("tdl_inbox").joinpath("config.example.toml")
     assert "[[assignment]]" in starter.read_text(encoding="utf-8")
+
+
+def test_running_from_src_without_installing_is_one_clear_error(monkeypatch):
+    from tdl_inbox.adapters.db import revision
+    from tdl_inbox.errors import DatabaseError
+
+    # What src/ on PYTHONPATH looks like: the mapped package does not exist.
+    monkeypatch.setattr(revision, "MIGRATIONS_PACKAGE", "tdl_inbox.not_installed_migrations")
+    with pytest.raises(DatabaseError, match="install tdl-inbox"):
+        revision.migrations_root()

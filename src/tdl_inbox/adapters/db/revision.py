@@ -29,7 +29,14 @@ _QUOTED = re.compile(r"""["']([^"']+)["']""")
 
 def migrations_root() -> Traversable:
     """The migrations directory (``env.py``, ``versions/``) as installed with the package."""
-    return files(MIGRATIONS_PACKAGE)
+    try:
+        return files(MIGRATIONS_PACKAGE)
+    except ModuleNotFoundError:
+        # e.g. src/ put on PYTHONPATH by hand: the mapping lives in the installed package.
+        raise DatabaseError(
+            f"the migrations ({MIGRATIONS_PACKAGE}) are missing: install tdl-inbox "
+            "(pip install . or pip install -e .) instead of running it from src/"
+        ) from None
 
 
 def _version_files() -> list[Traversable]:
