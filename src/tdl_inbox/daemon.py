@@ -5,6 +5,10 @@ is away, polls back off exponentially (up to ``MAX_BACKOFF``) instead of hammeri
 refused login waits longer still. After each poll, queued mail (receipts, reports, alerts) is
 sent; SMTP trouble never stops polling. With ``reports.cron`` set, the late and summary
 reports are e-mailed on that schedule.
+
+If the SQLite database file is removed or replaced while it runs, the daemon stops (exit 1)
+with an alert instead of recording into a file nobody will read; the mailbox still holds
+everything, so a restart on a database records it.
 """
 
 from __future__ import annotations
@@ -19,12 +23,17 @@ from types import FrameType
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from tdl_inbox.adapters.db.engine import (
+    DatabaseFileReplaced,
+    DatabaseFileWatch,
+    watch_database_file,
+)
 from tdl_inbox.adapters.lock import daemon_lock
 from tdl_inbox.app import App, utc_now
 from tdl_inbox.errors import ConfigError, MailboxUnavailable, TdlInboxError
 from tdl_inbox.services.intake.ingest import poll_once
 from tdl_inbox.services.mail.notify import queue_report
-from tdl_inbox.services.operations.status import poll_failed, poll_succeeded
+from tdl_inbox.services.operations.status import database_file_lost, poll_failed, poll_succeeded
 from tdl_inbox.services.reporting.documents import report_mail
 
 log = logging.getLogger(__name__)
@@ -71,8 +80,47 @@ class Daemon:
         self.stop = threading.Event()
         interval = timedelta(seconds=app.settings.mailbox.poll_interval_seconds)
         self.backoff = Backoff(interval)
+        self.watch: DatabaseFileWatch | None = None
+        self.lost: DatabaseFileReplaced | None = None
+        self._lost_lock = threading.Lock()
+
+    def check_database(self) -> None:
+        """Stop if the database file is not the one opened at start."""
+        if self.watch is None:
+            return
+        try:
+            self.watch.check()
+        except DatabaseFileReplaced as exc:
+            self._database_lost(exc)
+
+    def _database_lost(self, exc: DatabaseFileReplaced) -> None:
+        with self._lost_lock:
+            if self.lost is not None:
+                return
+            self.lost = exc
+        self.stop.set()
+        log.error(
+            "%s; stopping so that nothing more is recorded into it (the mailbox keeps the mail: "
+            "restore the file or run `tdl-inbox db upgrade`, then start again)",
+            exc,
+        )
+        try:
+            database_file_lost(self.app.settings, self.app.open_smtp, str(exc), utc_now())
+        except TdlInboxError as mail_error:
+            log.error("could not mail the alert: %s", mail_error)
+        except Exception:
+            log.exception("could not mail the alert")
 
     def poll_job(self) -> None:
+        try:
+            self._poll()
+        except DatabaseFileReplaced as exc:
+            self._database_lost(exc)
+
+    def _poll(self) -> None:
+        if self.stop.is_set():
+            return
+        self.check_database()
         if self.stop.is_set():
             return
         if self.backoff.waiting(utc_now()):
@@ -87,6 +135,8 @@ class Daemon:
                 utc_now,
                 should_stop=self.stop.is_set,
             )
+        except DatabaseFileReplaced:
+            raise
         except MailboxUnavailable as exc:
             self._failed(exc, permanent=False, level=logging.WARNING)
             return
@@ -117,6 +167,8 @@ class Daemon:
         try:
             with self.app.sessions.begin() as session:
                 poll_failed(session, self.app.settings, utc_now(), str(exc))
+        except DatabaseFileReplaced:
+            raise
         except Exception:  # the database may be what failed; the log line above stands
             log.exception("could not record the failed poll")
         self._send_mail()
@@ -124,18 +176,25 @@ class Daemon:
     def _send_mail(self) -> None:
         try:
             self.app.flush_outbox()
+        except DatabaseFileReplaced:
+            raise
         except Exception:
             log.exception("sending queued mail failed")
 
     def report_job(self) -> None:
         """E-mail the summary and late reports (``reports.cron``)."""
         try:
-            subject, text, html = report_mail(self.app.report_scope())
-            with self.app.sessions.begin() as session:
-                queue_report(session, self.app.settings, subject, text, html, utc_now())
-        except Exception:
-            log.exception("could not prepare the scheduled reports")
-        self._send_mail()
+            try:
+                subject, text, html = report_mail(self.app.report_scope())
+                with self.app.sessions.begin() as session:
+                    queue_report(session, self.app.settings, subject, text, html, utc_now())
+            except DatabaseFileReplaced:
+                raise
+            except Exception:
+                log.exception("could not prepare the scheduled reports")
+            self._send_mail()
+        except DatabaseFileReplaced as exc:
+            self._database_lost(exc)
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info(
@@ -146,6 +205,7 @@ class Daemon:
     def run(self) -> None:
         trigger = report_trigger(self.app)
         with daemon_lock(self.app.engine):
+            self.watch = watch_database_file(self.app.engine)
             signal.signal(signal.SIGTERM, self._on_signal)
             signal.signal(signal.SIGINT, self._on_signal)
             scheduler = BackgroundScheduler(timezone=UTC)
@@ -172,7 +232,9 @@ class Daemon:
             )
             try:
                 while not self.stop.wait(1.0):
-                    pass
+                    self.check_database()  # notice a removed file between polls too
             finally:
                 scheduler.shutdown(wait=True)
             log.info("daemon stopped")
+        if self.lost is not None:
+            raise self.lost

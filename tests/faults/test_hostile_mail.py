@@ -136,7 +136,9 @@ def test_export_of_hostile_names_stays_inside_the_export_directory(
     target = tmp_path / "export"
 
     with app.sessions.begin() as session:
-        exported = export_assignment(session, app.store, "latest_on_time", "theory-1", target)
+        exported = export_assignment(
+            session, app.store, "latest_on_time", "theory-1", target, app.settings.course.zone
+        )
 
     files = [path for item in exported for path in item.files]
     assert len(files) == len(HOSTILE_NAMES) + 1
@@ -147,7 +149,7 @@ def test_export_of_hostile_names_stays_inside_the_export_directory(
         assert path.is_file()
         assert not path.is_symlink()
     assert sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()) == (
-        sorted(p.relative_to(target).as_posix() for p in files)
+        sorted([export.MANIFEST, *(p.relative_to(target).as_posix() for p in files)])
     )
 
 

@@ -74,7 +74,7 @@ def test_queue_next_grade_show_and_grades(run, deliver, tmp_path):
     code, out, _ = run("grades", "--format", "csv")
     assert out.startswith("\ufeff")
     table = list(csv.reader(io.StringIO(out.lstrip("\ufeff"))))
-    assert table[0][:2] == ["student", "group"]
+    assert table[0][:4] == ["student", "student_id", "email", "group"]
     assert any(row[0].startswith("'=cmd") for row in table[1:])
 
     export_dir = tmp_path / "export"
@@ -83,7 +83,7 @@ def test_queue_next_grade_show_and_grades(run, deliver, tmp_path):
     files = sorted(
         p.relative_to(export_dir).as_posix() for p in export_dir.rglob("*") if p.is_file()
     )
-    assert "Ivan Ivanov/_.._evil.pdf" in files
+    assert f"s{sid} - Ivan Ivanov/_.._evil.pdf" in files
     assert all(".." not in part.split("/")[0] for part in files)
     code, _, err = run("export", "--assignment", "theory-1", str(export_dir))
     assert code == 1

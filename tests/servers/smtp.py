@@ -155,7 +155,8 @@ class SmtpSink:
             kwargs.update(
                 authenticator=self._authenticate,
                 auth_required=self._auth_required,
-                auth_require_tls=False,
+                # Offered in clear on loopback, unless TLS is required anyway (Bridge-like).
+                auth_require_tls=self._require_starttls,
             )
         self.port = free_port()
         self._controller = Controller(

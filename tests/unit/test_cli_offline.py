@@ -30,7 +30,16 @@ def test_parse_subject_json_contract(capsys):
         "kind": "theory",
         "number": 2,
         "student": "Ivan Ivanov",
+        "note": None,
     }
+
+
+def test_parse_subject_shows_the_note(capsys):
+    code, out, _ = run(
+        capsys, "--config", EXAMPLE, "parse-subject", "Theory 2 Иван Иванов v2", "--json"
+    )
+    assert code == 0
+    assert (json.loads(out)["student"], json.loads(out)["note"]) == ("Иван Иванов", "v2")
 
 
 def test_parse_subject_checks_configured_assignments(capsys):

@@ -98,3 +98,47 @@ def test_config_location_order(tmp_path, monkeypatch):
     monkeypatch.setenv("TDL_INBOX_CONFIG", str(tmp_path / "env.toml"))
     assert find_config(None) == tmp_path / "env.toml"
     assert find_config(tmp_path / "cli.toml") == tmp_path / "cli.toml"
+
+
+def _with_deadline(deadline: str, published: str = "2019-03-07") -> str:
+    return MINIMAL + (
+        f"[[assignment]]\nkind = 'lab'\nnumber = 1\npublished = {published}\n"
+        f"max_points = 10\ndeadline = {deadline}\n"
+    )
+
+
+def test_a_deadline_date_alone_means_that_day_at_the_course_deadline_time(tmp_path):
+    settings = load_config(write(tmp_path, _with_deadline("2019-03-30")))
+    [lab] = settings.assignments()
+    assert lab.deadline.isoformat() == "2019-03-30T23:59:00+03:00"
+    assert lab.overridden
+
+
+def test_a_deadline_as_a_quoted_string_is_read_like_the_toml_value(tmp_path):
+    settings = load_config(write(tmp_path, _with_deadline("'2019-03-30T22:00'")))
+    assert settings.assignments()[0].deadline.isoformat() == "2019-03-30T22:00:00+03:00"
+    settings = load_config(write(tmp_path, _with_deadline("'2019-03-30'")))
+    assert settings.assignments()[0].deadline.isoformat() == "2019-03-30T23:59:00+03:00"
+
+
+@pytest.mark.parametrize(
+    "deadline", ["2019-03-30T23:59:00Z", "2019-03-30T23:59:00+03:00", "'2019-03-30T23:59Z'"]
+)
+def test_a_deadline_with_an_offset_is_refused_not_shifted(tmp_path, deadline):
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, _with_deadline(deadline)))
+    message = str(caught.value)
+    assert "assignment.0.deadline:" in message
+    assert "deadlines are local times in course.timezone (Europe/Moscow)" in message
+    assert "remove the offset" in message
+
+
+def test_a_deadline_before_publication_is_refused_naming_the_assignment(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, _with_deadline("2019-03-06T23:59:00")))
+    message = str(caught.value)
+    assert "assignment.0.deadline:" in message
+    assert "lab-1" in message
+    assert "before its publication date 2019-03-07" in message
+    # The publication day itself is allowed (an in-class quiz, say).
+    load_config(write(tmp_path, _with_deadline("2019-03-07T18:00:00")))

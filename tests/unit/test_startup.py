@@ -6,6 +6,7 @@ import importlib
 import json
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -46,13 +47,31 @@ def heavy(modules: set[str], banned: tuple[str, ...]) -> list[str]:
     return sorted(name for name in modules if name.split(".")[0] in banned or name in banned)
 
 
-def test_command_table_lists_every_command_with_its_own_short_help():
+def table_source(table: dict[str, tuple[str, str]]) -> str:
+    """``COMMAND_TABLE`` as Python source, to paste into cli/main.py when a command changes."""
+    lines = ["COMMAND_TABLE: dict[str, tuple[str, str]] = {"]
+    for name, (module, short_help) in sorted(table.items()):
+        pieces = textwrap.wrap(short_help, 76, drop_whitespace=False, break_on_hyphens=False)
+        text = " ".join(json.dumps(piece, ensure_ascii=False) for piece in pieces)
+        lines.append(f'    "{name}": ("{module}", {text if len(pieces) == 1 else f"({text})"}),')
+    return "\n".join([*lines, "}"])
+
+
+def commands_in_modules() -> dict[str, tuple[str, str]]:
     found: dict[str, tuple[str, str]] = {}
     for path in sorted(CLI_PACKAGE.glob("commands_*.py")):
         module = importlib.import_module(f"tdl_inbox.cli.{path.stem}")
         for command in module.COMMANDS:
             found[command.name] = (path.stem, command.get_short_help_str(limit=1000))
-    assert found == cli_main.COMMAND_TABLE
+    return found
+
+
+def test_command_table_lists_every_command_with_its_own_short_help():
+    found = commands_in_modules()
+    assert found == cli_main.COMMAND_TABLE, (
+        "cli/main.py's COMMAND_TABLE is out of date (`ruff format` after pasting):\n"
+        + table_source(found)
+    )
 
 
 @pytest.fixture(scope="module")

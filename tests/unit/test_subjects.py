@@ -11,12 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tdl_inbox.domain.assignments import Kind
+from tdl_inbox.domain.rejections import ENGLISH
 from tdl_inbox.domain.subjects import (
     DEFAULT_KIND_ALIASES,
     ParsedSubject,
     SubjectError,
     format_subject,
     parse_subject,
+    split_note,
 )
 
 T, L = Kind.THEORY, Kind.LAB
@@ -73,7 +75,6 @@ ACCEPTED = [
     ("only first dash splits", "Lab 1 - Anna - Maria", L, 1, "Anna - Maria"),
     ("nfd name", f"Lab 1 - {NFD_NAME}", L, 1, "Йоханнес Ёлкин"),
     ("single word name", "Theory 1 - Ivan", T, 1, "Ivan"),
-    ("name with group kept", "Theory 1 - Ivan (B05-123)", T, 1, "Ivan (B05-123)"),
     ("cyrillic e in theory", "Thеory 2 - Ivan", T, 2, "Ivan"),
     ("cyrillic T and o in theory", "Тheоry 2 - Ivan", T, 2, "Ivan"),
     ("latin a in laba", "Лaбa 2 - Иван", L, 2, "Иван"),
@@ -84,6 +85,76 @@ ACCEPTED = [
     ("nul as space", "Theory\x002 - Ivan\x00Ivanov", T, 2, "Ivan Ivanov"),
     ("replacement char kept", "Theory 2 - Ivan \ufffd", T, 2, "Ivan \ufffd"),
 ]
+
+# The name as written, then the note that is not part of it.
+WITH_NOTES = [
+    (
+        "parenthesised note",
+        "theory1-Мария Сидорова (исправленная версия)",
+        T,
+        1,
+        "Мария Сидорова",
+        "исправленная версия",
+    ),
+    ("no dash, version mark", "Theory 2 Иван Иванов v2", T, 2, "Иван Иванов", "v2"),
+    ("no dash", "Theory 2 Ivan Ivanov", T, 2, "Ivan Ivanov", None),
+    ("no dash, cyrillic", "Лаба 3 Анна Петрова", L, 3, "Анна Петрова", None),
+    ("group in brackets", "Theory 1 - Ivan (B05-123)", T, 1, "Ivan", "B05-123"),
+    ("square brackets", "Lab 1 - Ivan Ivanov [resubmission]", L, 1, "Ivan Ivanov", "resubmission"),
+    ("ver dot", "Lab 1 - Ivan Ivanov, ver. 2", L, 1, "Ivan Ivanov", "ver. 2"),
+    ("v dot", "Lab 1 - Ivan Ivanov v.3", L, 1, "Ivan Ivanov", "v.3"),
+    ("version word", "Lab 1 - Ivan Ivanov version 2", L, 1, "Ivan Ivanov", "version 2"),
+    ("fixed in parens", "Lab 1 - Ivan Ivanov (fixed)", L, 1, "Ivan Ivanov", "fixed"),
+    ("final", "Lab 1 - Ivan Ivanov FINAL", L, 1, "Ivan Ivanov", "FINAL"),
+    ("ispravleno", "Лаба 1 - Иван Иванов исправлено", L, 1, "Иван Иванов", "исправлено"),
+    ("versiya 2", "Теория 2 - Иван Иванов версия 2", T, 2, "Иван Иванов", "версия 2"),
+    ("dash before mark", "Lab 1 - Ivan Ivanov - v2.1", L, 1, "Ivan Ivanov", "v2.1"),
+    ("two notes", "Lab 1 - Ivan Ivanov v2 (fixed)", L, 1, "Ivan Ivanov", "v2 fixed"),
+    ("note before the dash", "Theory 2 (fixed) - Ivan Ivanov", T, 2, "Ivan Ivanov", "fixed"),
+    ("mark before the dash", "Theory 2 v2 - Ivan Ivanov", T, 2, "Ivan Ivanov", "v2"),
+    ("empty brackets before the dash", "Theory 2 () - Ivan v2", T, 2, "Ivan", "v2"),
+    (
+        "vtoraya versiya",
+        "Лаба 1 - Иван Иванов (вторая версия)",
+        L,
+        1,
+        "Иван Иванов",
+        "вторая версия",
+    ),
+    ("whole name in brackets stays", "Lab 1 - (Ivan Ivanov)", L, 1, "(Ivan Ivanov)", None),
+    (
+        "glued brackets stay",
+        'Lab 1 - =HYPERLINK("http://evil")',
+        L,
+        1,
+        '=HYPERLINK("http://evil")',
+        None,
+    ),
+    (
+        "hyphenated name stays",
+        "Lab 1 - Anna-Maria Ivanova-Petrova",
+        L,
+        1,
+        "Anna-Maria Ivanova-Petrova",
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("subject", "kind", "number", "student", "note"),
+    [pytest.param(*case[1:], id=case[0]) for case in WITH_NOTES],
+)
+def test_notes_are_not_part_of_the_name(
+    subject: str, kind: Kind, number: int, student: str, note: str | None
+) -> None:
+    assert parse_subject(subject) == ParsedSubject(kind, number, student, note)
+
+
+def test_format_keeps_the_note() -> None:
+    assert format_subject(Kind.LAB, 1, "Иван", "v2") == "Lab 1 - Иван (v2)"
+    assert parse_subject(format_subject(Kind.LAB, 1, "Иван", "v2")).note == "v2"
+
 
 REJECTED = [
     ("none", None, "empty subject"),
@@ -99,12 +170,16 @@ REJECTED = [
     ("kind only", "Theory", "no assignment number after 'Theory'"),
     ("kind then name", "Лаба - Иван", "no assignment number after 'Лаба'"),
     ("negative number", "Lab -2 - Ivan", "no assignment number after 'Lab'"),
-    ("kind and number", "Theory 2", "no student name after the dash"),
-    ("no separator", "Theory 2 Ivan Ivanov", "no student name after the dash"),
+    ("kind and number", "Theory 2", "no student name after 'Theory 2'"),
+    ("no separator, no name", "Theory 2 12345", "no student name after 'Theory 2'"),
     ("empty name", "Theory 2 - ", "no student name after the dash"),
     ("punctuation name", "Theory 2 - ???", "no student name after the dash"),
     ("digits name", "Theory 2 - 12345", "no student name after the dash"),
-    ("letter glued to number", "Theory 2a - Ivan", "no student name after the dash"),
+    (
+        "letter glued to number",
+        "Theory 2a - Ivan",
+        "no space or dash between 'Theory 2' and 'a - Ivan'",
+    ),
     ("too large", "Theory 12345 - Ivan", "assignment number 12345 is out of range"),
     ("just too large", "Lab 1000 - Ivan", "assignment number 1000 is out of range"),
     ("too long", "Theory 1 - " + "a" * 2000, "subject is too long (2011 characters)"),
@@ -173,7 +248,7 @@ names = st.builds(
     lambda first, rest: first + "".join(sep + word for sep, word in rest),
     words,
     st.lists(st.tuples(st.sampled_from([" ", "-"]), words), max_size=3),
-)
+).filter(lambda name: split_note(name)[1] is None)  # e.g. "Ivan Final": a note, not a name
 kinds = st.sampled_from(list(Kind))
 numbers = st.integers(min_value=0, max_value=999)
 spaces = st.sampled_from(["", " ", "  ", "\t", "\u00a0", "\u2009", "\r\n "])
@@ -255,7 +330,10 @@ def test_only_subject_error_escapes(subject: str) -> None:
     assert parsed.student == " ".join(parsed.student.split())
     assert unicodedata.is_normalized("NFC", parsed.student)
     # Whatever was accepted survives a trip through the canonical form.
-    assert parse_subject(format_subject(parsed.kind, parsed.number, parsed.student)) == parsed
+    assert (
+        parse_subject(format_subject(parsed.kind, parsed.number, parsed.student, parsed.note))
+        == parsed
+    )
 
 
 @settings(max_examples=300)
@@ -271,3 +349,86 @@ def test_extra_whitespace_around_tokens(kind: Kind, number: int, student: str, e
     canonical = format_subject(kind, number, student)
     widened = extra + canonical.replace(" ", extra + " " + extra) + extra
     assert parse_subject(widened) == parse_subject(canonical)
+
+
+version_marks = st.sampled_from(
+    [
+        "v2",
+        "V3",
+        "ver. 2",
+        "version 2",
+        "(fixed)",
+        "[final]",
+        "исправлено",
+        "(исправленная версия)",
+        "версия 2",
+        "final",
+        "- v2",
+        ", ver 4",
+        "(B05-123)",
+        "попытка 2",
+    ]
+)
+
+
+@settings(max_examples=300)
+@given(kind=kinds, number=numbers, student=names, mark=version_marks, glue=some_space)
+def test_a_version_mark_never_changes_the_name(
+    kind: Kind, number: int, student: str, mark: str, glue: str
+) -> None:
+    parsed = parse_subject(format_subject(kind, number, student) + glue + mark)
+    assert (parsed.kind, parsed.number, parsed.student) == (kind, number, student)
+    assert parsed.note is not None
+    assert parsed.note in mark
+
+
+@settings(max_examples=300)
+@given(kind=kinds, number=numbers, student=names, marks=st.lists(version_marks, max_size=2))
+def test_the_dash_is_optional(kind: Kind, number: int, student: str, marks: list[str]) -> None:
+    with_dash = format_subject(kind, number, student) + " " + " ".join(marks)
+    without = with_dash.replace(f"{number} - ", f"{number} ", 1)
+    assert parse_subject(without) == parse_subject(with_dash)
+
+
+@settings(max_examples=400)
+@given(subject=st.one_of(st.text(), grammar_text))
+def test_every_rejection_names_a_known_reason(subject: str) -> None:
+    outcome = _outcome_with_code(subject)
+    if isinstance(outcome, SubjectError):
+        assert outcome.why.code in ENGLISH
+        assert outcome.reason == outcome.why.text
+        return
+    parsed = outcome
+    assert parsed.note is None or parsed.note == " ".join(parsed.note.split())
+    assert (
+        parse_subject(format_subject(parsed.kind, parsed.number, parsed.student, parsed.note))
+        == parsed
+    )
+
+
+def _outcome_with_code(subject: str) -> ParsedSubject | SubjectError:
+    try:
+        return parse_subject(subject)
+    except SubjectError as error:
+        return error
+
+
+leading_notes = st.sampled_from(["()", "[]", "(fixed)", "[v2]", "v2", "ver. 3", "final", "( )"])
+
+
+@settings(max_examples=300)
+@given(
+    kind=kinds,
+    number=numbers,
+    student=names,
+    lead=leading_notes,
+    separator=separators,
+    marks=st.lists(version_marks, max_size=2),
+)
+def test_a_note_before_the_dash_is_not_the_name(
+    kind: Kind, number: int, student: str, lead: str, separator: str, marks: list[str]
+) -> None:
+    subject = " ".join([format_subject(kind, number, "").rstrip(" -"), lead, separator, student])
+    parsed = parse_subject(" ".join([subject, *marks]))
+    assert (parsed.kind, parsed.number, parsed.student) == (kind, number, student)
+    assert parsed.note is None or parsed.note == " ".join(parsed.note.split())

@@ -40,9 +40,15 @@ class SmtpSender:
         return f"{self.params.host}:{self.params.port}"
 
     def __enter__(self) -> SmtpSender:
+        """Connect, STARTTLS and log in; a failure names the step (connect/STARTTLS/login)."""
         p = self.params
         try:
             context = ssl.create_default_context(cafile=str(p.cafile) if p.cafile else None)
+        except (OSError, ssl.SSLError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _reason(exc)
+            raise SmtpRejected(f"smtp.cafile: cannot use {p.cafile}: {reason}") from None
+        step = "connect"
+        try:
             if p.security == "tls":
                 self._client = smtplib.SMTP_SSL(
                     p.host, p.port, timeout=p.timeout_seconds, context=context
@@ -52,35 +58,41 @@ class SmtpSender:
             client = self._client
             client.ehlo()
             if p.security == "starttls":
+                step = "STARTTLS"
                 if not client.has_extn("starttls"):
                     raise SmtpRejected(
-                        f"SMTP server {self.where} does not offer STARTTLS; "
+                        f"{self._failed(step)}: the server does not offer STARTTLS; "
                         "refusing to send in clear"
                     )
                 client.starttls(context=context)
                 client.ehlo()
             if p.username is not None and p.password is not None:
+                step = "login"
                 client.login(p.username, p.password)
         except SmtpRejected:
             self.close()
             raise
         except smtplib.SMTPAuthenticationError:
             self.close()
-            raise SmtpRejected(
-                f"SMTP login to {self.where} refused for {p.username}: check the password"
-            ) from None
+            raise SmtpRejected(f"{self._failed(step)}: refused, check the password") from None
         except ssl.SSLCertVerificationError as exc:
             self.close()
             raise SmtpRejected(
-                f"TLS certificate of SMTP server {self.where} could not be verified "
+                f"{self._failed(step)}: TLS certificate could not be verified "
                 f"({exc.verify_message}); set smtp.cafile"
             ) from None
+        except smtplib.SMTPNotSupportedError as exc:
+            self.close()
+            raise SmtpRejected(f"{self._failed(step)}: {_reason(exc)}") from None
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
-            raise SmtpUnavailable(
-                f"cannot reach SMTP server {self.where}: {_reason(exc)}"
-            ) from None
+            raise SmtpUnavailable(f"{self._failed(step)}: {_reason(exc)}") from None
         return self
+
+    def _failed(self, step: str) -> str:
+        if step == "login":
+            return f"SMTP login to {self.where} as {self.params.username} failed"
+        return f"SMTP {step} {'with' if step == 'STARTTLS' else 'to'} {self.where} failed"
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -47,6 +47,7 @@ def parse_subject_cmd(
                 "kind": a.kind.value,
                 "number": a.number,
                 "student": verdict.student,
+                "note": verdict.note,
             }
         else:
             result = {"ok": False, "error": verdict.reason}
@@ -59,6 +60,7 @@ def parse_subject_cmd(
                 "kind": p.kind.value,
                 "number": p.number,
                 "student": p.student,
+                "note": p.note,
             }
         except SubjectError as exc:
             result = {"ok": False, "error": exc.reason}

@@ -1,7 +1,8 @@
-"""The grade book: ``exam set``, ``exam``, ``grades``."""
+"""The grade book: ``exam set``, ``exam import``, ``grades``."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -10,6 +11,7 @@ from tdl_inbox.app import utc_now
 from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, formats_option, write_csv
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.domain.grading import Coefficients
+from tdl_inbox.errors import TdlInboxError
 from tdl_inbox.services.grading.gradebook import gradebook
 from tdl_inbox.services.grading.grades import set_exam
 from tdl_inbox.services.reporting.csv_text import render_csv
@@ -32,36 +34,86 @@ def exam_set(state: CliState, student: str, points: float) -> None:
     click.echo(f"exam: {name} {points:g} / {app.settings.grading.exam_max_points:g}")
 
 
+@exam.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_state
+def exam_import(state: CliState, csv_file: Path) -> None:
+    """Record the whole class's exam points from a CSV file, all or nothing.
+
+    Columns: student (or name, or email: a roster id, e-mail or name) and points. Comma,
+    semicolon or tab separated; a decimal comma is fine. A bad line is refused with its number
+    and nothing is recorded.
+    """
+    from tdl_inbox.services.grading.exam_import import import_exam
+
+    try:
+        text = csv_file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise TdlInboxError(f"{csv_file} is not UTF-8 text; save it as CSV UTF-8") from None
+    app = state.app()
+    max_points = app.settings.grading.exam_max_points
+    with app.sessions.begin() as session:
+        count = import_exam(session, text, max_points, utc_now())
+    click.echo(f"exam: {count} results recorded (out of {max_points:g})")
+
+
+# As the README promises: p_hw and p_exam to 4 decimals, the grade to 2.
+P_PLACES = 4
+GRADE_PLACES = 2
+DELIMITERS = {",": ".", ";": ","}
+"""CSV delimiter -> decimal separator: ``;`` is for spreadsheets whose locale writes 0,5."""
+
+
 def _num(value: float) -> float | int:
     return int(value) if float(value).is_integer() else round(value, 4)
 
 
+def _fixed(value: float, places: int) -> Decimal:
+    """``value`` with exactly ``places`` decimals (``0.7000``), for the table and the CSV."""
+    return Decimal(f"{value:.{places}f}")
+
+
+def _yes_no(flag: bool | None) -> str:
+    return "" if flag is None else "yes" if flag else "no"
+
+
 @click.command("grades")
 @formats_option(("table", "csv", "json"))
+@click.option(
+    "--delimiter",
+    type=click.Choice(list(DELIMITERS)),
+    help="CSV field separator; with ';' numbers get a decimal comma (default ',').",
+)
 @pass_state
-def grades(state: CliState, fmt: str, as_json: bool, output: Path | None) -> None:
-    """One row per student: points per assignment, extra, p_hw, p_exam, final grade."""
+def grades(
+    state: CliState, fmt: str, as_json: bool, output: Path | None, delimiter: str | None
+) -> None:
+    """One row per student: who (roster id, e-mail), points per assignment, extra, p_hw,
+    p_exam, final grade."""
+    fmt = chosen_format(fmt, as_json)
+    if delimiter is not None and fmt != "csv":
+        raise click.UsageError("--delimiter applies to --format csv only")
     app = state.app()
     g = app.settings.grading
     k = Coefficients(g.k_hw, g.k_exam, g.exam_max_points)
     with app.sessions.begin() as session:
         rows = gradebook(session, app.ctx.assignments, g.counting, k)
     keys = list(rows[0].points) if rows else sorted(app.ctx.assignments)
-    fmt = chosen_format(fmt, as_json)
     if fmt == "json":
         emit_json(
             [
                 {
                     "student": r.student,
                     "student_id": r.student_id,
+                    "email": r.email,
                     "group": r.group,
                     "mipt": r.mipt,
                     "points": {key: _num(v) for key, v in r.points.items()},
                     "extra": _num(r.extra),
                     "exam": None if r.exam is None else _num(r.exam),
-                    "p_hw": round(r.p_hw, 4),
-                    "p_exam": round(r.p_exam, 4),
-                    "grade": round(r.grade, 2),
+                    "p_hw": round(r.p_hw, P_PLACES),
+                    "p_exam": round(r.p_exam, P_PLACES),
+                    "grade": round(r.grade, GRADE_PLACES),
                     "grade_rounded": r.grade_rounded,
                 }
                 for r in rows
@@ -69,28 +121,34 @@ def grades(state: CliState, fmt: str, as_json: bool, output: Path | None) -> Non
             output,
         )
         return
-    header = ["student", "group", *keys, "extra", "exam", "p_hw", "p_exam", "grade", "final"]
-    body = [
+    scores = ["extra", "exam", "p_hw", "p_exam", "grade", "final"]
+    header = ["student", "student_id", "email", "group", "mipt", *keys, *scores]
+    body: list[list[object]] = [
         [
             r.student,
-            r.group or "",
+            r.student_id,
+            r.email,
+            r.group,
+            _yes_no(r.mipt),
             *[_num(r.points[key]) for key in keys],
             _num(r.extra),
-            "" if r.exam is None else _num(r.exam),
-            round(r.p_hw, 4),
-            round(r.p_exam, 4),
-            round(r.grade, 2),
+            None if r.exam is None else _num(r.exam),
+            _fixed(r.p_hw, P_PLACES),
+            _fixed(r.p_exam, P_PLACES),
+            _fixed(r.grade, GRADE_PLACES),
             r.grade_rounded,
         ]
         for r in rows
     ]
     if fmt == "csv":
-        write_csv(render_csv(header, body), output)
+        separator = delimiter or ","
+        text = render_csv(header, body, delimiter=separator, decimal=DELIMITERS[separator])
+        write_csv(text, output)
         return
     emit_table(
         f"Grades (k_hw={g.k_hw:g}, k_exam={g.k_exam:g})",
-        header,
-        [[str(cell) for cell in row] for row in body],
+        ["student", "id", "email", "group", *keys, *scores],
+        [["" if cell is None else str(cell) for cell in row[:4] + row[5:]] for row in body],
         output,
     )
 

@@ -140,7 +140,8 @@ def release_cmd(state: CliState, submission_id: int) -> None:
 def show_cmd(
     state: CliState, submission_id: int, fmt: str, as_json: bool, output: Path | None
 ) -> None:
-    """Everything about one submission: student, times, verdict, versions, grades, files."""
+    """Everything about one submission: student, times, verdict, files (each with a path
+    ending in its type's extension), the links and text of the mail, versions, grades."""
     from tdl_inbox.services.grading.details import submission_details
 
     app = state.app()
@@ -160,6 +161,7 @@ def show_cmd(
             details.student + (f" (roster id {details.student_id})" if details.student_id else ""),
         ],
         ["name in subject", details.name_in_subject],
+        ["note", details.note or ""],
         ["flag", details.link_flag or ""],
         ["sender", details.sender or ""],
         ["subject", details.subject or ""],
@@ -172,7 +174,17 @@ def show_cmd(
         ],
         ["counts", "yes" if details.counts else "no (another version counts)"],
         ["raw message", details.raw_message_path],
-        *[[f"file {a.filename}", f"{a.path} ({a.size} bytes)"] for a in details.attachments],
+        *[
+            [f"file {a.filename}", f"{a.open_path or a.path} ({a.size} bytes)"]
+            for a in details.attachments
+        ],
+        *[["link", url] for url in details.links],
+        [
+            "text",
+            "(the raw message cannot be read)"
+            if details.body_text is None
+            else details.body_text or "(none)",
+        ],
     ]
     emit_table(f"Submission {submission_id}", ["field", "value"], summary, output)
     versions = [
@@ -213,16 +225,25 @@ def show_cmd(
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @pass_state
 def export_cmd(state: CliState, assignment: str, directory: Path) -> None:
-    """Copy the counting versions' files into DIRECTORY/<student>/."""
-    from tdl_inbox.services.grading.export import export_assignment
+    """Copy the counting versions' files into DIRECTORY/s<id> - <student>/, listed in
+    DIRECTORY/manifest.csv."""
+    from tdl_inbox.services.grading.export import MANIFEST, export_assignment
 
     app = state.app_for_assignment(assignment)
     with app.sessions.begin() as session:
         done = export_assignment(
-            session, app.store, app.settings.grading.counting, assignment, directory
+            session,
+            app.store,
+            app.settings.grading.counting,
+            assignment,
+            directory,
+            app.settings.course.zone,
         )
     files = sum(len(e.files) for e in done)
-    click.echo(f"exported {files} files of {len(done)} students to {directory}")
+    click.echo(
+        f"exported {files} files of {len(done)} students to {directory}"
+        f" (list: {directory / MANIFEST})"
+    )
 
 
 @click.command("grade")

@@ -55,11 +55,11 @@ def late_cmd(
     as_json: bool,
     output: Path | None,
 ) -> None:
-    """Every late version with its evidence: arrival, deadline, Date: header, Received: hops."""
+    """Every late version with its evidence: arrival, deadline, Date: header, Received: hops.
+
+    With --email the report goes by mail and only that is said (the report itself is written
+    too only with --output)."""
     app = state.app_for_assignment(assignment)
-    with app.sessions.begin() as session:
-        rows = late_report(session, app.store, app.ctx.assignments, assignment)
-    doc = late_document(rows, app.report_scope(), assignment)
     if email:
         subject, text, html = report_mail(app.report_scope(), assignment)
         with app.sessions.begin() as session:
@@ -67,7 +67,12 @@ def late_cmd(
         flushed = app.flush_outbox()
         problem = f" ({flushed.error}; the daemon retries)" if flushed.error else ""
         whom = f"{queued} recipient{'' if queued == 1 else 's'}"
-        click.echo(f"report queued for {whom}, {flushed.sent} sent{problem}", err=True)
+        click.echo(f"report queued for {whom}, {flushed.sent} sent{problem}")
+        if output is None:
+            return
+    with app.sessions.begin() as session:
+        rows = late_report(session, app.store, app.ctx.assignments, assignment)
+    doc = late_document(rows, app.report_scope(), assignment)
     fmt = chosen_format(fmt, as_json)
     doc = with_chart(doc, app.report_scope(), assignment) if fmt == "html" else doc
     emit_report(fmt, output, doc, lambda: late_json(rows, app.report_scope()))

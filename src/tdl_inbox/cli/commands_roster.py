@@ -27,7 +27,7 @@ from tdl_inbox.services.grading.roster import (
 def roster(
     ctx: click.Context, state: CliState, fmt: str, as_json: bool, output: Path | None
 ) -> None:
-    """List the roster (subcommands: import, link)."""
+    """List the roster (subcommands: import, add, remove, link)."""
     if ctx.invoked_subcommand is not None:
         return
     app = state.app()
@@ -63,7 +63,10 @@ def roster(
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_state
 def roster_import(state: CliState, csv_file: Path) -> None:
-    """Add or update students from a CSV file (columns name, email; optional group, mipt)."""
+    """Add or update students from a CSV file (columns name, email; optional group, mipt).
+
+    Comma, semicolon or tab separated (detected), UTF-8 with or without a BOM.
+    """
     try:
         text = csv_file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
@@ -72,6 +75,55 @@ def roster_import(state: CliState, csv_file: Path) -> None:
     with app.sessions.begin() as session:
         added, updated = import_roster(session, text)
     click.echo(f"roster: {added} added, {updated} updated; submissions re-linked")
+
+
+@roster.command("add")
+@click.argument("name")
+@click.argument("email")
+@click.option("--group", default=None, help="Study group, e.g. B05-123.")
+@click.option(
+    "--mipt",
+    type=click.Choice(["yes", "no"]),
+    default="yes",
+    show_default=True,
+    help="no: not an MIPT student (graded on a best-effort basis).",
+)
+@pass_state
+def roster_add(state: CliState, name: str, email: str, group: str | None, mipt: str) -> None:
+    """Add one student NAME with address EMAIL (e.g. one who joined late)."""
+    from tdl_inbox.services.grading.roster import add_student
+
+    app = state.app()
+    with app.sessions.begin() as session:
+        student, linked = add_student(session, name, email, group, mipt == "yes")
+        click.echo(f"roster: added {student.name} (id {student.id}); {linked} submissions linked")
+
+
+@roster.command("remove")
+@click.argument("student")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Also when the student has submissions, an exam result or extensions.",
+)
+@pass_state
+def roster_remove(state: CliState, student: str, force: bool) -> None:
+    """Remove STUDENT (roster id, e-mail or name) from the roster.
+
+    Refused for a student with submissions, an exam result or extensions unless --force;
+    then the submissions (with their grades) are keyed by the name in their subject again
+    and the exam result and extensions are kept under the student's name.
+    """
+    from tdl_inbox.services.grading.roster import remove_student
+
+    app = state.app()
+    with app.sessions.begin() as session:
+        removal = remove_student(session, student, force)
+        click.echo(
+            f"roster: removed {removal.student.name} (id {removal.student.id}); "
+            f"{removal.submissions} submissions unlinked, {removal.kept} exam/extension "
+            "records kept under the name"
+        )
 
 
 @roster.command("link")

@@ -30,10 +30,7 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         "commands_data",
         "List configured assignments, their deadlines, overrides and extensions.",
     ),
-    "check": (
-        "commands_setup",
-        "Validate the config, log in to the mailbox, open the database.",
-    ),
+    "check": ("commands_setup", "Validate the config, log in to the mailbox, open the database."),
     "choose": (
         "commands_roster",
         "Make version ID the one that counts (e.g. accept a late resubmission).",
@@ -41,7 +38,13 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
     "claim": ("commands_grading", "Claim submission ID for GRADER."),
     "db": ("commands_setup", "Database maintenance."),
     "exam": ("commands_gradebook", "Exam results."),
-    "export": ("commands_grading", "Copy the counting versions' files into DIRECTORY/<student>/."),
+    "export": (
+        "commands_grading",
+        (
+            "Copy the counting versions' files into DIRECTORY/s<id> - <student>/, listed "
+            "in DIRECTORY/manifest.csv."
+        ),
+    ),
     "extend": (
         "commands_extensions",
         "Give STUDENT a later deadline for ASSIGNMENT; verdicts are recomputed at once.",
@@ -50,43 +53,41 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
     "grade": ("commands_grading", "Record a grade; a regrade keeps the history."),
     "grades": (
         "commands_gradebook",
-        "One row per student: points per assignment, extra, p_hw, p_exam, final grade.",
+        (
+            "One row per student: who (roster id, e-mail), points per assignment, extra, "
+            "p_hw, p_exam, final grade."
+        ),
     ),
     "init": ("commands_setup", "Write a starter config to edit before `tdl-inbox db upgrade`."),
     "next": ("commands_grading", "Claim the oldest unclaimed submission for GRADER and show it."),
     "outbox": ("commands_outbox", "Show pending and failed outgoing mail (subcommand: send)."),
     "parse-subject": (
         "commands_data",
-        "Show how a subject line is read (checked against the config's assignments if found).",
+        ("Show how a subject line is read (checked against the config's assignments if found)."),
     ),
     "poll": ("commands_mail", "Run one poll cycle and print what it recorded."),
     "queue": (
         "commands_grading",
-        "Counting versions that still need a grade, oldest first (late ones only with --all).",
+        ("Counting versions that still need a grade, oldest first (late ones only with --all)."),
     ),
     "receipt": ("commands_outbox", "Look up what a student's receipt code refers to."),
     "rejected": ("commands_data", "List messages that are not submissions, with the reason."),
     "release": ("commands_grading", "Return submission ID to the queue."),
-    "relink": (
-        "commands_roster",
-        "Attach submission ID to STUDENT, overriding automatic linking.",
-    ),
-    "report": (
-        "commands_report",
-        "Late versions, missing students, and a per-assignment summary.",
-    ),
-    "roster": ("commands_roster", "List the roster (subcommands: import, link)."),
-    "run": (
-        "commands_mail",
-        "Poll the mailbox every mailbox.poll_interval_seconds until stopped.",
-    ),
+    "relink": ("commands_roster", "Attach submission ID to STUDENT, overriding automatic linking."),
+    "report": ("commands_report", "Late versions, missing students, and a per-assignment summary."),
+    "roster": ("commands_roster", "List the roster (subcommands: import, add, remove, link)."),
+    "run": ("commands_mail", "Poll the mailbox every mailbox.poll_interval_seconds until stopped."),
     "show": (
         "commands_grading",
-        "Everything about one submission: student, times, verdict, versions, grades, files.",
+        (
+            "Everything about one submission: student, times, verdict, files (each with a"
+            " path ending in its type's extension), the links and text of the mail, "
+            "versions, grades."
+        ),
     ),
     "status": (
         "commands_status",
-        "Last successful poll, last new message, today's count, outbox backlog, daemon pid.",
+        ("Last successful poll, last new message, today's count, outbox backlog, daemon pid."),
     ),
     "submissions": ("commands_data", "List every recorded submission with its verdict."),
 }
@@ -109,7 +110,13 @@ class LazyGroup(click.Group):
         raise LookupError(f"{entry[0]} defines no command {cmd_name}")
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, COMMAND_TABLE[name][1]) for name in self.list_commands(ctx)]
+        # As click's own listing: each short help cut to fit one line.
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [
+            (name, click.Command(name, help=COMMAND_TABLE[name][1]).get_short_help_str(limit))
+            for name in names
+        ]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 

@@ -1,4 +1,10 @@
-"""Render rows as tables or JSON, to standard output or a file."""
+"""Render rows as tables or JSON, to standard output or a file.
+
+Table cells often hold text from mail, so each is shown as plain text (never as rich markup:
+``[red]`` in a subject stays ``[red]``) with escape sequences and control characters removed.
+A table only wraps to the width of a terminal; piped or written to a file it keeps its
+natural width, so each row stays on one line for ``grep`` and friends.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,11 @@ from typing import Any
 
 import click
 
+from tdl_inbox.domain.display import printable
+
 FORMATS = ("table", "json")
+# Wide enough for any row; rich sizes a table to its content, never to the console's width.
+UNWRAPPED_WIDTH = 1_000_000
 
 
 def format_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -60,17 +70,21 @@ def emit_table(
     # Imported here: rich is a good part of a command's start-up, and JSON output needs none.
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, show_lines=False)
+    table = Table(title=Text(printable(title)), show_lines=False)
     for column in columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(Text(printable(column)), overflow="fold")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(printable(cell, multiline=True)) for cell in row))
     if output is None:
-        Console(soft_wrap=False).print(table)
+        if sys.stdout.isatty():
+            Console(soft_wrap=False).print(table)
+        else:
+            Console(file=sys.stdout, width=UNWRAPPED_WIDTH, no_color=True).print(table)
         return
     with output.open("a" if append else "w", encoding="utf-8") as handle:
-        Console(file=handle, width=200, no_color=True).print(table)
+        Console(file=handle, width=UNWRAPPED_WIDTH, no_color=True).print(table)
 
 
 def write_csv(text: str, output: Path | None) -> None:

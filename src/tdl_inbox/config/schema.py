@@ -154,8 +154,9 @@ class ReceiptsConfig(_Section):
     """Receipts are sent only when [smtp] is configured too."""
     language: Literal["en", "ru"] = "en"
     max_per_sender_per_hour: int = Field(default=10, ge=5)
-    max_age_hours: float | None = Field(default=None, gt=0)
-    """Messages that arrived longer ago than this when recorded get no receipt (backlog import)."""
+    max_age_hours: float | None = Field(default=72, gt=0)
+    """Messages that arrived longer ago than this when recorded get no receipt, so a first
+    install mid-term or a rebuilt database does not answer the whole old mailbox."""
     max_attempts: int = Field(default=12, ge=1)
 
 
@@ -176,11 +177,53 @@ class AssignmentConfig(_Section):
     number: int = Field(ge=0, le=999)
     published: date
     max_points: float = Field(gt=0)
-    deadline: datetime | None = None
+    deadline: datetime | date | None = None
+    """A local time in ``course.timezone``; a date alone means that day at ``deadline_time``."""
+
+    @field_validator("deadline", mode="before")
+    @classmethod
+    def _date_or_datetime(cls, value: object) -> object:
+        # A date alone must stay a date: read as a datetime it would be midnight, a day early.
+        if isinstance(value, str):
+            text = value.strip()
+            try:
+                if "T" in text or " " in text:
+                    return datetime.fromisoformat(text)
+                return date.fromisoformat(text)
+            except ValueError:
+                raise ValueError(
+                    f"expected a date (2019-03-30) or a local time (2019-03-30T23:59), "
+                    f"got {value!r}"
+                ) from None
+        return value
 
     @property
     def key(self) -> str:
         return assignment_key(self.kind, self.number)
+
+    def deadline_at(self, course: CourseConfig) -> datetime | None:
+        """The override as a naive local time in the course's timezone, or None."""
+        if self.deadline is None or isinstance(self.deadline, datetime):
+            return self.deadline
+        return datetime.combine(self.deadline, course.deadline_time)
+
+
+def _deadline_problem(item: AssignmentConfig, course: CourseConfig) -> str | None:
+    deadline = item.deadline
+    if isinstance(deadline, datetime) and deadline.tzinfo is not None:
+        # Shifting it into course time would move the deadline without anyone noticing.
+        return (
+            f"{deadline.isoformat()} has a UTC offset; deadlines are local times in "
+            f"course.timezone ({course.timezone}): remove the offset or Z and write the "
+            "local time"
+        )
+    local = item.deadline_at(course)
+    if local is not None and local.date() < item.published:
+        return (
+            f"assignment {item.key}: deadline {local.isoformat(sep=' ', timespec='minutes')} "
+            f"is before its publication date {item.published.isoformat()}"
+        )
+    return None
 
 
 class Settings(_Section):
@@ -205,11 +248,17 @@ class Settings(_Section):
             if item.key in seen:
                 raise ValueError(f"assignment {item.key} is defined twice")
             seen.add(item.key)
+        for index, item in enumerate(self.assignment):
+            problem = _deadline_problem(item, self.course)
+            if problem is not None:
+                raise ValueError(f"assignment.{index}.deadline: {problem}")
         return self
 
     def assignments(self) -> list[Assignment]:
         rule = self.course.deadline_rule
         return [
-            make_assignment(a.kind, a.number, a.published, a.max_points, rule, a.deadline)
+            make_assignment(
+                a.kind, a.number, a.published, a.max_points, rule, a.deadline_at(self.course)
+            )
             for a in self.assignment
         ]

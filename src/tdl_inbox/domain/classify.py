@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tdl_inbox.domain.assignments import Assignment, Kind
+from tdl_inbox.domain.rejections import Reason, ReasonCode
 from tdl_inbox.domain.subjects import SubjectError, parse_subject
 
 # Proton Mail Bridge serves this placeholder when it cannot decrypt or rebuild a message.
@@ -16,11 +17,17 @@ BRIDGE_PLACEHOLDER_SUBJECT = "message failed to build"
 class Accepted:
     assignment: Assignment
     student: str
+    note: str | None = None
 
 
 @dataclass(frozen=True)
 class Rejected:
-    reason: str
+    why: Reason
+
+    @property
+    def reason(self) -> str:
+        """In English, as the database keeps it."""
+        return self.why.text
 
 
 def classify(
@@ -29,12 +36,12 @@ def classify(
     aliases: Mapping[str, Kind] | None = None,
 ) -> Accepted | Rejected:
     if subject is not None and subject.strip().lower() == BRIDGE_PLACEHOLDER_SUBJECT:
-        return Rejected("Proton Mail Bridge could not decrypt or rebuild this message")
+        return Rejected(Reason.of(ReasonCode.BRIDGE_PLACEHOLDER))
     try:
         parsed = parse_subject(subject, aliases)
     except SubjectError as exc:
-        return Rejected(exc.reason)
+        return Rejected(exc.why)
     assignment = assignments.get(parsed.assignment)
     if assignment is None:
-        return Rejected(f"unknown assignment {parsed.assignment}")
-    return Accepted(assignment, parsed.student)
+        return Rejected(Reason.of(ReasonCode.UNKNOWN_ASSIGNMENT, assignment=parsed.assignment))
+    return Accepted(assignment, parsed.student, parsed.note)

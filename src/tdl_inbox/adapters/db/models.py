@@ -106,6 +106,8 @@ class Submission(Base):
     assignment: Mapped[str] = mapped_column(String(64))
     student: Mapped[str] = mapped_column(String(255))
     """The name as written in the subject."""
+    note: Mapped[str | None] = mapped_column(Text)
+    """What the subject said about this version after the name (``v2``, ``исправлено``)."""
     student_id: Mapped[int | None] = mapped_column(ForeignKey("student.id"))
     owner: Mapped[str] = mapped_column(String(300))
     link_flag: Mapped[str | None] = mapped_column(Text)

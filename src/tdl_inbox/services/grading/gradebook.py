@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tdl_inbox.adapters.db.models import ExamResult, Student, Submission
+from tdl_inbox.adapters.db.models import ExamResult, Message, Student, Submission
 from tdl_inbox.domain.assignments import Assignment
+from tdl_inbox.domain.collation import name_order
 from tdl_inbox.domain.grading import Coefficients, final_grade
 from tdl_inbox.services.grading.roster import owner_of_student
 from tdl_inbox.services.grading.versions import Policy, current_grades, is_counting
@@ -20,6 +21,8 @@ from tdl_inbox.services.grading.versions import Policy, current_grades, is_count
 class GradeRow:
     student: str
     student_id: int | None
+    email: str | None
+    """The roster's address; off the roster, the address the latest submission came from."""
     group: str | None
     mipt: bool | None
     points: dict[str, float]
@@ -31,8 +34,9 @@ class GradeRow:
     grade_rounded: int
 
 
-def _names_of_unlinked(session: Session) -> dict[str, str]:
-    """owner -> the name as most recently written, for submissions not linked to the roster."""
+def _names_of_unlinked(session: Session) -> dict[str, tuple[str, str | None]]:
+    """owner -> the name as most recently written and the address it came from, for
+    submissions not linked to the roster."""
     latest = (
         select(Submission.owner, func.max(Submission.id).label("last_id"))
         .where(Submission.student_id.is_(None))
@@ -40,12 +44,13 @@ def _names_of_unlinked(session: Session) -> dict[str, str]:
         .subquery()
     )
     rows = session.connection().execute(
-        select(Submission.owner, Submission.student)
+        select(Submission.owner, Submission.student, Message.sender)
         .join(latest, Submission.id == latest.c.last_id)
+        .join(Message, Message.id == Submission.message_pk)
         # implied by the join; it lets PostgreSQL read those rows only, not hash every one
         .where(Submission.student_id.is_(None))
     )
-    return {owner: name for owner, name in rows.all()}
+    return {owner: (name, sender) for owner, name, sender in rows.all()}
 
 
 def gradebook(
@@ -74,14 +79,15 @@ def gradebook(
         for owner, value in connection.execute(select(ExamResult.owner, ExamResult.points)).all()
     }
 
-    people: dict[str, tuple[str, int | None, str | None, bool | None]] = {}
-    roster = select(Student.id, Student.name, Student.group, Student.mipt)
-    for roster_id, roster_name, roster_group, roster_mipt in connection.execute(roster).all():
-        people[owner_of_student(roster_id)] = (roster_name, roster_id, roster_group, roster_mipt)
-    for owner, name in _names_of_unlinked(session).items():
-        people.setdefault(owner, (name, None, None, None))
+    # owner -> name, roster id, e-mail, group, MIPT
+    people: dict[str, tuple[str, int | None, str | None, str | None, bool | None]] = {}
+    roster = select(Student.id, Student.name, Student.email, Student.group, Student.mipt)
+    for s in connection.execute(roster).all():
+        people[owner_of_student(s.id)] = (s.name, s.id, s.email, s.group, s.mipt)
+    for owner, (name, sender) in _names_of_unlinked(session).items():
+        people.setdefault(owner, (name, None, sender, None, None))
     for owner in list(points) + list(exams):
-        people.setdefault(owner, (owner.removeprefix("n:"), None, None, None))
+        people.setdefault(owner, (owner.removeprefix("n:"), None, None, None, None))
 
     possible = sum(a.max_points for a in assignments.values())
     keys = sorted(assignments, key=lambda key: (assignments[key].deadline, key))
@@ -90,7 +96,7 @@ def gradebook(
     ungraded = dict.fromkeys(keys, 0.0)
     nothing: dict[str, float] = {}
     rows = []
-    for owner, (name, student_id, group, mipt) in people.items():
+    for owner, (name, student_id, email, group, mipt) in people.items():
         mine = ungraded.copy()
         mine.update(points.get(owner, nothing))
         bonus = extra.get(owner, 0.0)
@@ -100,6 +106,7 @@ def gradebook(
             GradeRow(
                 name,
                 student_id,
+                email,
                 group,
                 mipt,
                 mine,
@@ -111,4 +118,13 @@ def gradebook(
                 result.rounded,
             )
         )
-    return sorted(rows, key=lambda row: (row.student.casefold(), row.student_id or 0))
+    # Namesakes: the roster's student first, then rows off the roster by address.
+    return sorted(
+        rows,
+        key=lambda row: (
+            name_order(row.student),
+            row.student_id is None,
+            row.student_id or 0,
+            row.email or "",
+        ),
+    )

@@ -56,6 +56,8 @@ class SubmissionRow:
     student_id: int | None
     link_flag: str | None
     name_in_subject: str
+    note: str | None = None
+    """What the subject said about this version after the name (``v2``, ``(fixed)``)."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,7 @@ def submission_rows(
             Submission.id.in_(counting_ids(policy, dialect, assignment)),
             Submission.student_id,
             Submission.link_flag,
+            Submission.note,
             *attachment_columns(),
         )
         .join(versions, versions.c.id == Submission.id)
@@ -203,6 +206,7 @@ def submission_rows(
             student_id,
             link_flag,
             name_in_subject,
+            note,
         )
         for (
             id,
@@ -221,6 +225,7 @@ def submission_rows(
             counts,
             student_id,
             link_flag,
+            note,
             *_,
         ), files in with_attachments(session.connection().execute(query), store)
     ]

@@ -7,19 +7,25 @@ flagged for the admin and keyed by the name as written: never attached to a gues
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from tdl_inbox.adapters.db.models import Message, Student, StudentAddress, Submission
+from tdl_inbox.adapters.db.models import (
+    ExamResult,
+    Extension,
+    Message,
+    Student,
+    StudentAddress,
+    Submission,
+)
 from tdl_inbox.domain.names import display_name, name_key
 from tdl_inbox.errors import NotFound, TdlInboxError
+from tdl_inbox.services.grading.csv_input import read_table
 
 MAX_OWNER_KEY = 250
 """Owner columns are VARCHAR(300); longer name keys are shortened and made unique by a digest."""
@@ -139,17 +145,11 @@ def _flag(value: str | None, column: str, line: int) -> bool:
 
 
 def import_roster(session: Session, text: str) -> tuple[int, int]:
-    """Add or update students from CSV text; returns (added, updated). Matches on e-mail."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    columns = {c.strip().lower() for c in reader.fieldnames or []}
-    missing = {"name", "email"} - columns
-    if missing:
-        raise TdlInboxError(
-            f"roster CSV needs columns name and email; missing: {', '.join(sorted(missing))}"
-        )
+    """Add or update students from CSV text (comma, semicolon or tab separated); returns
+    (added, updated). Matches on e-mail, then on the name of a student without one."""
+    table = read_table(text, "roster", [("name",), ("email",)])
     added = updated = 0
-    for line, raw_row in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw_row.items()}
+    for line, row in table.rows:
         name, email = display_name(row.get("name", "")), row.get("email", "").lower()
         if not name:
             raise TdlInboxError(f"roster line {line}: empty name")
@@ -176,6 +176,101 @@ def import_roster(session: Session, text: str) -> tuple[int, int]:
             link_address(session, email, student)
     relink_all(session)
     return added, updated
+
+
+def add_student(
+    session: Session, name: str, email: str, group: str | None, mipt: bool
+) -> tuple[Student, int]:
+    """Add one student (e.g. one who joined late); returns the student and how many
+    submissions now belong to them. Refuses an address that is already someone's."""
+    name, email = display_name(name), email.strip().lower()
+    if not any(char.isalpha() for char in name):
+        raise TdlInboxError(f"{name!r} is not a name")
+    if "@" not in email or any(char.isspace() for char in email):
+        raise TdlInboxError(f"{email!r} is not an e-mail address")
+    owner = session.scalar(
+        select(Student).join(StudentAddress).where(StudentAddress.email == email)
+    )
+    if owner is not None:
+        raise TdlInboxError(f"{email} already belongs to {owner.name} (id {owner.id})")
+    # A student imported without an address gets this one rather than a namesake.
+    student = session.scalar(
+        select(Student).where(Student.name_key == name_key(name), Student.email.is_(None))
+    )
+    if student is None:
+        student = Student()
+        session.add(student)
+    student.name, student.name_key = name, name_key(name)
+    student.email, student.group, student.mipt = email, group or student.group, mipt
+    session.flush()
+    link_address(session, email, student)
+    relink_all(session)
+    linked = session.scalar(
+        select(func.count()).select_from(Submission).where(Submission.student_id == student.id)
+    )
+    return student, linked or 0
+
+
+@dataclass(frozen=True)
+class Removal:
+    student: Student
+    submissions: int
+    """Submissions that belonged to the student and are now keyed by the name they give."""
+    kept: int
+    """Exam results and extensions now kept under the student's name."""
+
+
+def remove_student(session: Session, ref: str, force: bool) -> Removal:
+    """Remove a roster student (e.g. added by mistake or left the course).
+
+    A student with linked submissions, an exam result or extensions is refused unless
+    ``force``: then their submissions go back to being keyed by the name in their subject
+    (their grades stay on them) and the exam result and extensions move to the student's
+    name, so nothing recorded is lost.
+    """
+    student = find_student(session, ref)
+    owner = owner_of_student(student.id)
+    linked = list(session.scalars(select(Submission).where(Submission.student_id == student.id)))
+    exam = session.get(ExamResult, owner)
+    extensions = list(session.scalars(select(Extension).where(Extension.owner == owner)))
+    if (linked or exam or extensions) and not force:
+        parts = [
+            f"{len(linked)} submissions" if linked else "",
+            "an exam result" if exam else "",
+            f"{len(extensions)} extensions" if extensions else "",
+        ]
+        raise TdlInboxError(
+            f"{student.name} (id {student.id}) has {', '.join(p for p in parts if p)}: "
+            "use --force to remove them from the roster anyway (nothing recorded is deleted)"
+        )
+    by_name = owner_of_name(student.name)
+    if exam is not None:
+        if session.get(ExamResult, by_name) is None:
+            session.add(ExamResult(owner=by_name, points=exam.points, recorded_at=exam.recorded_at))
+        session.delete(exam)
+    for extension in extensions:
+        clash = session.scalar(
+            select(Extension).where(
+                Extension.owner == by_name, Extension.assignment == extension.assignment
+            )
+        )
+        if clash is None:
+            extension.owner = by_name
+        else:
+            session.delete(extension)
+    for submission in linked:
+        submission.student_id, submission.link_manual = None, False
+    session.execute(delete(StudentAddress).where(StudentAddress.student_id == student.id))
+    session.flush()
+    session.delete(student)
+    session.flush()
+    for submission, sender in session.execute(
+        select(Submission, Message.sender)
+        .join(Message, Submission.message_pk == Message.id)
+        .where(Submission.id.in_([s.id for s in linked]))
+    ).all():
+        apply_link(session, submission, sender)
+    return Removal(student, len(linked), (exam is not None) + len(extensions))
 
 
 def link_address(session: Session, email: str, student: Student) -> None:

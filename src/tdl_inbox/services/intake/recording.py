@@ -21,6 +21,7 @@ from tdl_inbox.adapters.mime import ParsedMail, parse_mail
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.classify import Accepted, Rejected, classify
 from tdl_inbox.domain.lateness import judge
+from tdl_inbox.domain.rejections import Reason, ReasonCode
 from tdl_inbox.services.grading.roster import Link, link_in
 from tdl_inbox.services.intake.batch_lookups import BatchLookups
 from tdl_inbox.services.intake.batch_rows import BatchRows, Row
@@ -90,11 +91,9 @@ class _Parsed:
 def _verdict_for(ctx: IngestContext, mail: ParsedMail, incoming: Incoming) -> Accepted | Rejected:
     if incoming.oversized:
         limit_mb = ctx.max_message_bytes / 1_000_000
-        return Rejected(
-            f"message is larger than the {limit_mb:g} MB limit; only its headers were kept"
-        )
+        return Rejected(Reason.of(ReasonCode.MESSAGE_TOO_LARGE, limit_mb=f"{limit_mb:g}"))
     if mail.error is not None:
-        return Rejected(f"the message could not be read: {mail.error}")
+        return Rejected(Reason.of(ReasonCode.UNREADABLE, error=mail.error))
     return classify(mail.subject, ctx.assignments, ctx.kind_aliases)
 
 
@@ -154,7 +153,7 @@ def record_batch(
 
     rows = BatchRows(session)
     outcomes: dict[int, Outcome] = {}
-    added: list[tuple[int, ParsedMail]] = []  # (index in rows, mail) of each new message
+    added: list[tuple[int, _Parsed]] = []  # (index in rows, parsed) of each new message
     for p in parsed:
         uid = p.incoming.location.uid
         if lookups.is_duplicate(p.provider_id, p.mail.message_id, p.digest):
@@ -181,17 +180,19 @@ def record_batch(
             )
             outcomes[uid] = Outcome.REJECTED
         lookups.added(index, p.provider_id, p.mail.message_id, p.digest)
-        added.append((index, p.mail))
+        added.append((index, p))
     rows.flush()
     advance_checkpoint(session, max((i.location for i in batch), key=lambda loc: loc.uid), now)
     if ctx.receipts is not None and added:
-        _queue_receipts(session, ctx.receipts, [(rows.id_of(i), mail) for i, mail in added], now)
+        # Queued only now, after the whole batch is flushed: each receipt says which version
+        # counts once every version in this batch is recorded.
+        _queue_receipts(session, ctx.receipts, [(rows.id_of(i), p) for i, p in added], now)
     store.sync()
     return [outcomes.get(i.location.uid, Outcome.ALREADY_RECORDED) for i in batch]
 
 
 def _queue_receipts(
-    session: Session, policy: ReceiptPolicy, added: list[tuple[int, ParsedMail]], now: datetime
+    session: Session, policy: ReceiptPolicy, added: list[tuple[int, _Parsed]], now: datetime
 ) -> None:
     messages = {
         message.id: message
@@ -205,8 +206,9 @@ def _queue_receipts(
             )
         )
     }
-    for message_id, mail in added:  # in UID order: the per-sender cap counts earlier ones
-        queue_receipt(session, policy, messages[message_id], mail, now)
+    for message_id, p in added:  # in UID order: the per-sender cap counts earlier ones
+        why = p.verdict.why if isinstance(p.verdict, Rejected) else None
+        queue_receipt(session, policy, messages[message_id], p.mail, now, why)
 
 
 def _message_row(p: _Parsed, same_id: int | None, now: datetime) -> Row:
@@ -252,6 +254,7 @@ def _submission_row(lookups: BatchLookups, p: _Parsed, verdict: Accepted, link: 
     return {
         "assignment": verdict.assignment.key,
         "student": verdict.student,
+        "note": verdict.note,
         "arrived_at": p.incoming.arrived_at,
         "deadline": deadline,
         "late": lateness.late,

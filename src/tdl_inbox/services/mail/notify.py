@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tdl_inbox.config.schema import Settings
 from tdl_inbox.errors import ConfigError
-from tdl_inbox.services.mail.outbox import Letter, enqueue
+from tdl_inbox.services.mail.outbox import Letter, SenderFactory, compose, enqueue, new_message_id
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +54,33 @@ def queue_alert(
         return 0
     queued = 0
     for address in recipients:
-        letter = Letter(
-            kind="alert",
-            to_addr=address,
-            subject=f"[tdl-inbox] {subject}",
-            body_text=text,
-            dedupe_key=f"alert:{key}:{address}",
-        )
+        letter = _alert(address, subject, text, f"alert:{key}:{address}")
         if enqueue(session, letter, settings.smtp.sender, now) is not None:
             queued += 1
     return queued
+
+
+def send_alert_now(
+    settings: Settings, open_sender: SenderFactory, subject: str, text: str, now: datetime
+) -> int:
+    """Send an alert at once, bypassing the outbox: for when the database itself is lost."""
+    log.error("alert: %s", subject)
+    recipients = alert_recipients(settings)
+    if settings.smtp is None or not recipients:
+        return 0
+    with open_sender() as sender:
+        for address in recipients:
+            letter = _alert(address, subject, text, None)
+            message_id = new_message_id(settings.smtp.sender)
+            sender.send(compose(letter, message_id, settings.smtp.sender, now))
+    return len(recipients)
+
+
+def _alert(address: str, subject: str, text: str, dedupe_key: str | None) -> Letter:
+    return Letter(
+        kind="alert",
+        to_addr=address,
+        subject=f"[tdl-inbox] {subject}",
+        body_text=text,
+        dedupe_key=dedupe_key,
+    )

@@ -14,10 +14,10 @@ import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import make_msgid
+from email.utils import format_datetime, make_msgid
 from typing import Protocol
 
 from sqlalchemy import or_, select
@@ -64,7 +64,6 @@ def enqueue(
         )
         if exists is not None:
             return None
-    domain = sender_address.rpartition("@")[2].strip(">") or "tdl-inbox.invalid"
     item = OutboxItem(
         kind=letter.kind,
         dedupe_key=letter.dedupe_key,
@@ -76,7 +75,7 @@ def enqueue(
         body_html=letter.body_html,
         in_reply_to=letter.in_reply_to,
         references=letter.references,
-        email_message_id=make_msgid("tdl-inbox", domain=domain),
+        email_message_id=new_message_id(sender_address),
         status="pending",
         attempts=0,
         next_attempt_at=now,
@@ -87,25 +86,47 @@ def enqueue(
     return item
 
 
-def build_email(item: OutboxItem, sender_address: str) -> EmailMessage:
-    """The message to send. ``policy.SMTP`` refuses CR/LF in header values: no injection."""
+def new_message_id(sender_address: str) -> str:
+    domain = sender_address.rpartition("@")[2].strip(">") or "tdl-inbox.invalid"
+    return make_msgid("tdl-inbox", domain=domain)
+
+
+def build_email(item: OutboxItem, sender_address: str, now: datetime) -> EmailMessage:
+    """The queued ``item`` as the message to send at ``now``."""
+    letter = Letter(
+        kind=item.kind,
+        to_addr=item.to_addr,
+        subject=item.subject,
+        body_text=item.body_text,
+        body_html=item.body_html,
+        in_reply_to=item.in_reply_to,
+        references=item.references,
+    )
+    return compose(letter, item.email_message_id, sender_address, now)
+
+
+def compose(letter: Letter, message_id: str, sender_address: str, now: datetime) -> EmailMessage:
+    """The message to send at ``now``. ``policy.SMTP`` refuses CR/LF in header values."""
     message = EmailMessage(policy=SMTP)
+    # RFC 5322 requires Date; spam filters penalise mail without it. It is the sending time:
+    # a receipt held back by an SMTP outage must not look days old when it finally goes.
+    message["Date"] = format_datetime(now.astimezone(UTC))
     message["From"] = sender_address
-    message["To"] = item.to_addr
-    message["Subject"] = item.subject
-    message["Message-ID"] = item.email_message_id
+    message["To"] = letter.to_addr
+    message["Subject"] = letter.subject
+    message["Message-ID"] = message_id
     message["Auto-Submitted"] = (
-        "auto-replied" if item.kind in ("receipt", "rejection") else "auto-generated"
+        "auto-replied" if letter.kind in ("receipt", "rejection") else "auto-generated"
     )
     message["X-Auto-Response-Suppress"] = "All"
     message["Precedence"] = "bulk"
-    if item.in_reply_to:
-        message["In-Reply-To"] = item.in_reply_to
-    if item.references:
-        message["References"] = item.references
-    message.set_content(item.body_text)
-    if item.body_html:
-        message.add_alternative(item.body_html, subtype="html")
+    if letter.in_reply_to:
+        message["In-Reply-To"] = letter.in_reply_to
+    if letter.references:
+        message["References"] = letter.references
+    message.set_content(letter.body_text)
+    if letter.body_html:
+        message.add_alternative(letter.body_html, subtype="html")
     return message
 
 
@@ -187,8 +208,9 @@ def _send_one(
         item = session.get(OutboxItem, item_id)
         if item is None or item.status in ("sent", "failed"):
             return
-        item.status, item.attempts, item.next_attempt_at = "sending", item.attempts + 1, clock()
-        message = build_email(item, sender_address)
+        now = clock()
+        item.status, item.attempts, item.next_attempt_at = "sending", item.attempts + 1, now
+        message = build_email(item, sender_address, now)
         attempts = item.attempts
     try:
         sender.send(message)

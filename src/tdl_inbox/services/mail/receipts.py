@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import Message, OutboxItem, Submission
 from tdl_inbox.adapters.mime import ParsedMail
+from tdl_inbox.domain.rejections import Reason
 from tdl_inbox.services.grading.versions import ranked
 from tdl_inbox.services.mail.outbox import Letter, enqueue
 from tdl_inbox.services.mail.receipt_policy import ReceiptPolicy
-from tdl_inbox.services.mail.receipt_text import TEXTS, duration, size
+from tdl_inbox.services.mail.receipt_text import TEXTS, duration, reason_text, size
 
 _MSGID = re.compile(r"^<[^<>\s]{1,250}>$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
@@ -72,6 +73,7 @@ def _submission_lines(
     zone_name = f"{policy.zone.key}, UTC{sub.arrived_at.astimezone(zone).strftime('%z')}"
     lines = [
         t["recorded"].format(assignment=sub.assignment, student=_clean(sub.student, 100)),
+        *([t["note"].format(note=_clean(sub.note, 100))] if sub.note else []),
         "",
         t["arrived"].format(arrived=_local(sub.arrived_at, zone), zone=zone_name),
         t["deadline"].format(deadline=_local(sub.deadline, zone), zone=zone_name),
@@ -85,33 +87,58 @@ def _submission_lines(
     if message.attachments:
         lines.append(t["files"])
         lines += [
-            t["file"].format(name=_clean(a.filename, 120), size=size(a.size), sha256=a.sha256)
+            t["file"].format(
+                name=_clean(a.filename, 120), size=size(a.size, policy.language), sha256=a.sha256
+            )
             for a in message.attachments
         ]
     else:
         lines.append(t["no_files"])
-    versions = ranked(policy.counting, sub.assignment)
-    rows = session.execute(
-        select(Submission.id, Submission.arrived_at, versions.c.version, versions.c.rank)
-        .join(versions, versions.c.id == Submission.id)
-        .where(Submission.owner == sub.owner)
-    ).all()
-    mine = next(r for r in rows if r.id == sub.id)
-    counting = next(r for r in rows if r.rank == 1)
-    lines.append("")
-    if counting.id == sub.id:
-        lines.append(t["counts_this"].format(version=mine.version))
-    else:
-        lines.append(
-            t["counts_other"].format(version=counting.version, when=_local(sub.arrived_at, zone))
-        )
+    lines += ["", _counting_line(session, policy, sub)]
     return lines
 
 
+def _counting_line(session: Session, policy: ReceiptPolicy, sub: Submission) -> str:
+    """Which version counts once every version recorded so far (the whole batch) is in, and
+    why, told from this version's side: a newer version replaces an older one, a late one
+    does not replace an on-time one, or the staff chose."""
+    t = TEXTS[policy.language]
+    versions = ranked(policy.counting, sub.assignment, sub.owner)
+    rows = session.execute(
+        select(
+            Submission.id,
+            Submission.arrived_at,
+            Submission.late,
+            Submission.chosen,
+            versions.c.version,
+            versions.c.rank,
+        ).join(versions, versions.c.id == Submission.id)
+    ).all()
+    mine = next(r for r in rows if r.id == sub.id)
+    counting = next(r for r in rows if r.rank == 1)
+    if counting.id == mine.id:
+        return t["counts_this"].format(version=mine.version)
+    if counting.chosen:
+        text = "counts_chosen"
+    elif mine.late and not counting.late:
+        text = "counts_on_time"
+    elif counting.version > mine.version:
+        text = "counts_newer"
+    else:
+        text = "counts_earlier"
+    return t[text].format(version=counting.version, when=_local(counting.arrived_at, policy.zone))
+
+
 def queue_receipt(
-    session: Session, policy: ReceiptPolicy, message: Message, mail: ParsedMail, now: datetime
+    session: Session,
+    policy: ReceiptPolicy,
+    message: Message,
+    mail: ParsedMail,
+    now: datetime,
+    why: Reason | None,
 ) -> OutboxItem | None:
-    """Queue the receipt for a just-recorded message (flushed, so it has an id)."""
+    """Queue the receipt for a just-recorded message (flushed, so it has an id); ``why`` is
+    the reason a rejected one was not recorded, told to the student in their language."""
     if _why_not(session, policy, message, mail, now) is not None:
         return None
     t = TEXTS[policy.language]
@@ -120,7 +147,8 @@ def queue_receipt(
         body = _submission_lines(session, policy, message, message.submission)
     else:
         assert message.rejection is not None
-        body = [t["rejected"].format(reason=message.rejection.reason), "", t["expected"]]
+        reason = message.rejection.reason if why is None else reason_text(why, policy.language)
+        body = [t["rejected"].format(reason=reason), "", t["expected"]]
     text = "\n".join(
         [
             t["greeting"],
@@ -144,7 +172,7 @@ def queue_receipt(
         )
         or None
     )
-    subject = _clean(message.subject) or "(no subject)"
+    subject = _clean(message.subject) or t["no_subject"]
     if not subject.lower().startswith("re:"):
         subject = t["subject_prefix"] + subject
     return enqueue(

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import DaemonState, FolderState, Message, OutboxItem
 from tdl_inbox.config.schema import Settings
-from tdl_inbox.services.mail.notify import queue_alert
+from tdl_inbox.services.mail.notify import queue_alert, send_alert_now
+from tdl_inbox.services.mail.outbox import SenderFactory
+from tdl_inbox.services.reporting.formatting import short_time
 
 
 def _get(session: Session, key: str) -> str | None:
@@ -40,12 +42,14 @@ def poll_succeeded(
     _set(session, "last_poll_ok_at", now.isoformat(), now)
     failing_since = _time(_get(session, "failing_since"))
     if failing_since is not None and _get(session, "failure_alert") == "sent":
+        zone = settings.course.zone
         queue_alert(
             session,
             settings,
             "mailbox polls work again",
-            f"Polls failed from {failing_since.isoformat()} and succeeded again at "
-            f"{now.isoformat()}. Nothing needs doing; mail that arrived meanwhile is recorded.",
+            f"Polls failed from {short_time(failing_since, zone)} and succeeded again at "
+            f"{short_time(now, zone)}. Nothing needs doing; mail that arrived meanwhile is "
+            "recorded.",
             f"recovered:{failing_since.isoformat()}",
             now,
         )
@@ -81,12 +85,30 @@ def poll_failed(session: Session, settings: Settings, now: datetime, error: str)
             session,
             settings,
             "mailbox polls are failing",
-            f"Every poll since {failing_since.isoformat()} failed. Last error: {error}\n"
+            f"Every poll since {short_time(failing_since, settings.course.zone)} failed. "
+            f"Last error: {error}\n"
             "Is Proton Mail Bridge running and logged in? Try `tdl-inbox check`.",
             f"failing:{failing_since.isoformat()}",
             now,
         )
         _set(session, "failure_alert", "sent", now)
+
+
+def database_file_lost(
+    settings: Settings, open_sender: SenderFactory, error: str, now: datetime
+) -> int:
+    """Tell the admin the daemon stopped because its database file is gone (sent at once)."""
+    return send_alert_now(
+        settings,
+        open_sender,
+        "the daemon stopped: its database file is gone",
+        f"{error} (noticed at {short_time(now, settings.course.zone)}).\n\n"
+        "The daemon stopped so that nothing more is recorded into a file nobody will read. "
+        "Nothing is lost: mail stays in the mailbox and is recorded again when the daemon runs "
+        "on a database. Restore the file from a backup, or run `tdl-inbox db upgrade` to start "
+        "a new one, then start the daemon again.",
+        now,
+    )
 
 
 @dataclass(frozen=True)
