@@ -22,7 +22,7 @@ from rich.table import Table
 from bench.common import Row
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = ("ingest", "poll", "queries", "memory")
+SECTIONS = ("ingest", "poll", "queries", "startup", "memory")
 
 
 def _count(text: str) -> int:
@@ -66,6 +66,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--db-submissions", type=_count, help="submissions in the query DB (100000)")
     ap.add_argument("--db-students", type=_count, help="students in the query DB (2000)")
     ap.add_argument("--query-runs", type=int, help="runs per query, median taken (7)")
+    ap.add_argument(
+        "--startup-runs", type=int, help="runs per command for start-up, median taken (7)"
+    )
     ap.add_argument("--memory-size", type=_count, help="bytes of the big message (25000000)")
     ap.add_argument("--memory-runs", type=int, help="memory runs, median taken (3)")
     ap.add_argument("--json", type=Path, help="also write the results to this file")
@@ -85,6 +88,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "db_submissions": 100_000,
         "db_students": 2_000,
         "query_runs": 7,
+        "startup_runs": 7,
         "memory_size": 25_000_000,
         "memory_runs": 3,
     }
@@ -99,6 +103,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "db_submissions": 10_000,
         "db_students": 500,
         "query_runs": 3,
+        "startup_runs": 7,
         "memory_size": 25_000_000,
         "memory_runs": 1,
     }
@@ -219,6 +224,12 @@ def main(argv: list[str] | None = None) -> int:
 
             rows += queries.run(
                 work / "queries", args.db_submissions, args.db_students, args.query_runs, log
+            )
+        if "startup" in args.only:
+            from bench import startup
+
+            rows += startup.run(
+                work / "startup", args.db_submissions, args.db_students, args.startup_runs, log
             )
         if "memory" in args.only:
             from bench import memory

@@ -6,28 +6,32 @@ import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tdl_inbox.adapters.db.engine import make_engine, make_sessions, sqlite_path
-from tdl_inbox.adapters.db.migrate import require_current
-from tdl_inbox.adapters.imap import ImapMailbox, ImapParams
-from tdl_inbox.adapters.smtp import SmtpParams, SmtpSender
+from tdl_inbox.adapters.db.revision import require_current
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.config.loading import read_imap_password, read_password
 from tdl_inbox.config.schema import MailboxConfig, Settings, SmtpConfig
-from tdl_inbox.domain.subjects import DEFAULT_KIND_ALIASES
 from tdl_inbox.errors import ConfigError, DatabaseError
 from tdl_inbox.services.intake.context import IngestContext
-from tdl_inbox.services.mail.notify import AdminMail
-from tdl_inbox.services.mail.outbox import FlushReport, flush
-from tdl_inbox.services.mail.receipts import ReceiptPolicy
-from tdl_inbox.services.operations.health import HealthTargets
-from tdl_inbox.services.operations.polling import PollCycle
-from tdl_inbox.services.operations.status import AlertPolicy
-from tdl_inbox.services.reporting.documents import ReportScope
+from tdl_inbox.services.mail.receipt_policy import ReceiptPolicy
+
+if TYPE_CHECKING:
+    # Imported where used: a listing or grading command needs neither IMAP, SMTP, the outbox,
+    # the poll cycle nor the reports, and importing them would cost it its start-up.
+    from tdl_inbox.adapters.imap import ImapMailbox, ImapParams
+    from tdl_inbox.adapters.smtp import SmtpParams, SmtpSender
+    from tdl_inbox.services.mail.notify import AdminMail
+    from tdl_inbox.services.mail.outbox import FlushReport
+    from tdl_inbox.services.operations.health import HealthTargets
+    from tdl_inbox.services.operations.polling import PollCycle
+    from tdl_inbox.services.operations.status import AlertPolicy
+    from tdl_inbox.services.reporting.documents import ReportScope
 
 
 def utc_now() -> datetime:
@@ -39,8 +43,7 @@ def ingest_context(settings: Settings) -> IngestContext:
     since = None
     if mailbox.since is not None:
         since = datetime.combine(mailbox.since, datetime.min.time(), tzinfo=course.zone)
-    aliases = dict(DEFAULT_KIND_ALIASES)
-    aliases.update({word.lower(): kind for word, kind in course.kind_aliases.items()})
+    aliases = settings.kind_aliases()
     receipts = None
     if settings.smtp is not None and settings.receipts.enabled:
         hours = settings.receipts.max_age_hours
@@ -66,6 +69,8 @@ def ingest_context(settings: Settings) -> IngestContext:
 
 
 def imap_params(mailbox: MailboxConfig) -> ImapParams:
+    from tdl_inbox.adapters.imap import ImapParams
+
     return ImapParams(
         host=mailbox.host,
         port=mailbox.port,
@@ -78,6 +83,8 @@ def imap_params(mailbox: MailboxConfig) -> ImapParams:
 
 
 def smtp_params(smtp: SmtpConfig) -> SmtpParams:
+    from tdl_inbox.adapters.smtp import SmtpParams
+
     return SmtpParams(
         host=smtp.host,
         port=smtp.port,
@@ -90,6 +97,8 @@ def smtp_params(smtp: SmtpConfig) -> SmtpParams:
 
 
 def admin_mail(settings: Settings) -> AdminMail:
+    from tdl_inbox.services.mail.notify import AdminMail
+
     reports = tuple(settings.reports.recipients)
     return AdminMail(
         sender=None if settings.smtp is None else settings.smtp.sender,
@@ -99,6 +108,8 @@ def admin_mail(settings: Settings) -> AdminMail:
 
 
 def alert_policy(settings: Settings) -> AlertPolicy:
+    from tdl_inbox.services.operations.status import AlertPolicy
+
     return AlertPolicy(
         folder=settings.mailbox.folder,
         failing_after=timedelta(minutes=settings.alerts.after_minutes),
@@ -108,6 +119,8 @@ def alert_policy(settings: Settings) -> AlertPolicy:
 
 
 def health_targets(settings: Settings) -> HealthTargets:
+    from tdl_inbox.services.operations.health import HealthTargets
+
     assert settings.storage.dir is not None
     smtp = settings.smtp
     return HealthTargets(
@@ -139,6 +152,8 @@ class App:
         self.ctx = ingest_context(self.settings)
 
     def open_mailbox(self) -> ImapMailbox:
+        from tdl_inbox.adapters.imap import ImapMailbox
+
         return ImapMailbox(imap_params(self.settings.mailbox))
 
     def smtp_params(self) -> SmtpParams | None:
@@ -149,10 +164,14 @@ class App:
         params = self.smtp_params()
         if params is None:
             raise ConfigError("no [smtp] section in the config: outgoing mail is off")
+        from tdl_inbox.adapters.smtp import SmtpSender
+
         return SmtpSender(params)
 
     def flush_outbox(self, force: bool = False) -> FlushReport:
         """Send what is due in the outbox (everything with ``force``; nothing without [smtp])."""
+        from tdl_inbox.services.mail.outbox import FlushReport, flush
+
         if self.settings.smtp is None:
             return FlushReport()
         return flush(
@@ -172,6 +191,8 @@ class App:
 
     def poll_cycle(self, send_mail: Callable[[], FlushReport] | None = None) -> PollCycle:
         """One poll and what follows it; ``send_mail`` replaces sending the outbox."""
+        from tdl_inbox.services.operations.polling import PollCycle
+
         return PollCycle(
             engine=self.engine,
             open_mailbox=self.open_mailbox,
@@ -184,6 +205,8 @@ class App:
         )
 
     def report_scope(self) -> ReportScope:
+        from tdl_inbox.services.reporting.documents import ReportScope
+
         return ReportScope(
             sessions=self.sessions,
             store=self.store,

@@ -9,6 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from tdl_inbox.adapters.db.engine import make_engine
 from tdl_inbox.adapters.db.migrate import current_revision, head_revision, upgrade
 from tdl_inbox.adapters.db.models import Base
+from tdl_inbox.adapters.db.revision import expected_revision
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations" / "versions"
 NAMES = ["Ivan Ivanov", "Иванов  Иван", "Пётр Ксенофонтов", "Anna-Maria Ivanova-Petrova"]
@@ -20,6 +21,8 @@ def test_upgrade_on_an_empty_database_reaches_head_and_matches_models(database_u
         assert current_revision(engine) is None
         upgrade(engine)
         assert current_revision(engine) == head_revision(engine)
+        # What commands check without importing Alembic is Alembic's own head.
+        assert expected_revision() == head_revision(engine)
         with engine.connect() as connection:
             diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
         assert diff == []

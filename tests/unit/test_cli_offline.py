@@ -113,17 +113,14 @@ def test_empty_database_is_refused_with_what_to_run(capsys, tmp_path):
     assert "run `tdl-inbox db upgrade`" in err
 
 
-def test_init_writes_config_and_creates_database(capsys, tmp_path):
+def test_init_writes_only_the_config_and_names_the_next_step(capsys, tmp_path):
     config = tmp_path / "tdl-inbox.toml"
     code, out, _ = run_cli(capsys, str(config), "init")
     assert code == 0
-    assert config.exists()
-    assert (tmp_path / "tdl-inbox.db").exists()
-    assert (tmp_path / "store").is_dir()
-    assert oct((tmp_path / "store").stat().st_mode & 0o777) == "0o700"
-    assert oct((tmp_path / "tdl-inbox.db").stat().st_mode & 0o777) == "0o600"
-    code, out, _ = run_cli(capsys, str(config), "submissions", "--json")
-    assert (code, json.loads(out)) == (0, [])
+    assert config.read_text(encoding="utf-8") == Path(EXAMPLE).read_text(encoding="utf-8")
+    # The database and the store go where the edited config says: nothing at the defaults yet.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tdl-inbox.toml"]
+    assert f"then run `tdl-inbox --config {config} db upgrade`" in out
     code, out, _ = run_cli(capsys, str(config), "init")
     assert code == 0
     assert "keeping it" in out
@@ -147,3 +144,20 @@ def test_a_bad_command_line_value_is_a_usage_error(capsys, tmp_path, argv):
     assert len(err.splitlines()) == 1
     assert "see tdl-inbox --help" in err
     assert not (tmp_path / "tdl-inbox.db").exists()  # refused before opening anything
+
+
+def test_db_upgrade_after_init_creates_the_database_and_the_store(capsys, tmp_path):
+    config = tmp_path / "tdl-inbox.toml"
+    assert run_cli(capsys, str(config), "init")[0] == 0
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace("sqlite:///tdl-inbox.db", "sqlite:///course.db"), encoding="utf-8"
+    )
+    code, out, _ = run_cli(capsys, str(config), "db", "upgrade")
+    assert code == 0
+    assert "database upgraded from empty to" in out
+    assert not (tmp_path / "tdl-inbox.db").exists()
+    assert oct((tmp_path / "course.db").stat().st_mode & 0o777) == "0o600"
+    assert oct((tmp_path / "store").stat().st_mode & 0o777) == "0o700"
+    code, out, _ = run_cli(capsys, str(config), "submissions", "--json")
+    assert (code, json.loads(out)) == (0, [])

@@ -70,7 +70,7 @@ def test_without_syncfs_every_file_and_directory_is_fsynced(
         real_fsync_path(path)
 
     # The fallback for systems without syncfs(2) (not Linux, or an old libc).
-    monkeypatch.setattr(fs_sync, "_SYNCFS", None)
+    monkeypatch.setattr(fs_sync, "_load_syncfs", lambda: None)
     monkeypatch.setattr(fs_sync, "fsync_path", recording_fsync_path)
     digests = [store.put(f"blob {n}".encode(), durable=False) for n in range(3)]
 

@@ -7,14 +7,23 @@ Elsewhere (or if the call is refused) every file and directory is fsynced one by
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
+import functools
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ctypes
 
 
+@functools.cache
 def _load_syncfs() -> ctypes._NamedFuncPointer | None:
+    # On first use, not at import: finding libc runs ldconfig, which every command that
+    # only reads the store would pay for at start-up.
+    import ctypes
+    import ctypes.util
+
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
         return libc.syncfs
@@ -22,17 +31,17 @@ def _load_syncfs() -> ctypes._NamedFuncPointer | None:
         return None
 
 
-_SYNCFS = _load_syncfs()
-
-
 def make_durable(anchor: Path, paths: Iterable[str | Path]) -> None:
     """Make ``paths`` durable: a file's content, a directory's entries. All of them live on
     the file system of ``anchor``. Raises OSError when the data may not have reached the disk.
     """
-    if _SYNCFS is not None:
+    syncfs = _load_syncfs()
+    if syncfs is not None:
+        import ctypes
+
         fd = os.open(anchor, os.O_RDONLY)
         try:
-            if _SYNCFS(fd) == 0:
+            if syncfs(fd) == 0:
                 return
             error = ctypes.get_errno()
         finally:

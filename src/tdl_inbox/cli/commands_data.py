@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from tdl_inbox.app import database_exists, ingest_context
 from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options
 from tdl_inbox.cli.params import assignment_option
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.domain.ids import message_ref, submission_ref, with_ref
 from tdl_inbox.errors import ConfigError, TdlInboxError
-from tdl_inbox.services.grading.extensions import ExtensionRow, extensions_by_assignment
-from tdl_inbox.services.grading.listing import assignment_rows, rejected_rows, submission_rows
-from tdl_inbox.services.intake.subject_check import read_subject
 from tdl_inbox.services.reporting.formatting import iso, short_time, to_jsonable, verdict_text
+
+if TYPE_CHECKING:
+    from tdl_inbox.services.grading.extensions import ExtensionRow
 
 
 @click.command("parse-subject")
@@ -26,11 +26,17 @@ def parse_subject_cmd(
     state: CliState, subject: str, fmt: str, as_json: bool, output: Path | None
 ) -> None:
     """Show how a subject line is read (checked against the config's assignments if found)."""
+    # Reads the config only: no database, so it starts fast and works before `db upgrade`.
+    from tdl_inbox.services.intake.subject_check import read_subject
+
     try:
-        ctx = ingest_context(state.settings()) if state.config_path.exists() else None
+        settings = state.settings() if state.config_path.exists() else None
     except ConfigError:
-        ctx = None
-    result = read_subject(subject, ctx)
+        settings = None
+    configured = None
+    if settings is not None:
+        configured = ({a.key: a for a in settings.assignments()}, settings.kind_aliases())
+    result = read_subject(subject, configured)
     if chosen_format(fmt, as_json) == "json":
         emit_json(result, output)
     else:
@@ -42,6 +48,9 @@ def parse_subject_cmd(
 
 def _extensions_by_assignment(state: CliState) -> dict[str, list[ExtensionRow]]:
     """Granted extensions, when the database is there to ask (the listing works without it)."""
+    from tdl_inbox.app import database_exists
+    from tdl_inbox.services.grading.extensions import extensions_by_assignment
+
     if not database_exists(state.settings()):
         return {}  # listing assignments must not create a database as a side effect
     try:
@@ -57,6 +66,8 @@ def _extensions_by_assignment(state: CliState) -> dict[str, list[ExtensionRow]]:
 @pass_state
 def assignments(state: CliState, fmt: str, as_json: bool, output: Path | None) -> None:
     """List configured assignments, their deadlines, overrides and extensions."""
+    from tdl_inbox.services.grading.listing import assignment_rows
+
     settings = state.settings()
     zone = settings.course.zone
     rows = assignment_rows({a.key: a for a in settings.assignments()})
@@ -99,6 +110,8 @@ def submissions(
     state: CliState, assignment: str | None, fmt: str, as_json: bool, output: Path | None
 ) -> None:
     """List every recorded submission with its verdict."""
+    from tdl_inbox.services.grading.listing import submission_rows
+
     app = state.app_for_assignment(assignment)
     zone = app.settings.course.zone
     with app.sessions.begin() as session:
@@ -137,6 +150,8 @@ def submissions(
 @pass_state
 def rejected(state: CliState, fmt: str, as_json: bool, output: Path | None) -> None:
     """List messages that are not submissions, with the reason."""
+    from tdl_inbox.services.grading.listing import rejected_rows
+
     app = state.app()
     zone = app.settings.course.zone
     with app.sessions.begin() as session:

@@ -22,9 +22,6 @@ from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.domain.ids import Ref, submission_ref, with_ref
 from tdl_inbox.errors import AlreadyClaimed, TdlInboxError
 from tdl_inbox.services.grading import queue as work
-from tdl_inbox.services.grading.details import submission_details
-from tdl_inbox.services.grading.export import MANIFEST, export_assignment
-from tdl_inbox.services.grading.grades import record_grade
 from tdl_inbox.services.grading.refs import submission_id_of
 from tdl_inbox.services.reporting.formatting import short_time, to_jsonable, verdict_text
 
@@ -205,6 +202,8 @@ def _details_json(details: Any, zone: ZoneInfo) -> dict[str, Any]:
 def show_cmd(state: CliState, ref: Ref, fmt: str, as_json: bool, output: Path | None) -> None:
     """Everything about one submission: student, times, verdict, files (each with a path
     ending in its type's extension), the links and text of the mail, versions, grades."""
+    from tdl_inbox.services.grading.details import submission_details
+
     app = state.app()
     with app.sessions.begin() as session:
         submission_id = submission_id_of(session, ref)
@@ -289,6 +288,8 @@ def show_cmd(state: CliState, ref: Ref, fmt: str, as_json: bool, output: Path | 
 def export_cmd(state: CliState, assignment: str, directory: Path) -> None:
     """Copy the counting versions' files into DIRECTORY/s<id> - <student>/, listed in
     DIRECTORY/manifest.csv."""
+    from tdl_inbox.services.grading.export import MANIFEST, export_assignment
+
     app = state.app_for_assignment(assignment)
     with app.sessions.begin() as session:
         done = export_assignment(
@@ -329,6 +330,8 @@ def grade_cmd(
 ) -> None:
     """Record a grade for submission ID (s18, or 18); a regrade keeps the history.
     Another grader's live claim on it needs --force, and the grade is recorded as forced."""
+    from tdl_inbox.services.grading.grades import record_grade
+
     app = state.app()
     with _course_time(app.settings.course.zone), app.sessions.begin() as session:
         submission_id = submission_id_of(session, ref)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import shlex
+from importlib.resources import files
 
 import click
 
@@ -11,12 +12,19 @@ from tdl_inbox.adapters.db.migrate import upgrade
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.app import database_errors, health_targets
 from tdl_inbox.cli.state import CliState, pass_state
-from tdl_inbox.config.loading import load_config
 from tdl_inbox.config.schema import Settings
 from tdl_inbox.errors import ConfigError, TdlInboxError
 from tdl_inbox.services.operations.health import check_all
 
-EXAMPLE_CONFIG = Path(__file__).resolve().parents[3] / "config.example.toml"
+STARTER_CONFIG = "config.example.toml"
+"""Package data of ``tdl_inbox``: the documented config that ``init`` writes."""
+
+
+def starter_config() -> str:
+    try:
+        return files("tdl_inbox").joinpath(STARTER_CONFIG).read_text(encoding="utf-8")
+    except OSError:
+        raise ConfigError(f"starter config {STARTER_CONFIG} is missing from this install") from None
 
 
 def _migrate(settings: Settings) -> tuple[str | None, str | None]:
@@ -32,26 +40,22 @@ def _migrate(settings: Settings) -> tuple[str | None, str | None]:
 @click.option("--force", is_flag=True, help="Overwrite an existing config file.")
 @pass_state
 def init(state: CliState, force: bool) -> None:
-    """Write a starter config (if none exists) and create the database."""
+    """Write a starter config to edit before `tdl-inbox db upgrade`."""
+    # Only the config: the database and the store go where the edited config says, so they
+    # are created by `db upgrade`, not here at the starter config's paths.
     path = state.config_path
     if path.exists() and not force:
         click.echo(f"{path} exists; keeping it (use --force to overwrite)")
     else:
-        try:
-            template = EXAMPLE_CONFIG.read_text(encoding="utf-8")
-        except OSError:
-            raise ConfigError(
-                f"starter config {EXAMPLE_CONFIG} is missing from this install"
-            ) from None
+        template = starter_config()
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(template, encoding="utf-8")
-        click.echo(f"wrote starter config {path}: edit [mailbox] and [[assignment]]")
-    settings = load_config(path)
-    _, after = _migrate(settings)
-    assert settings.storage.dir is not None
-    BlobStore(settings.storage.dir).ensure()
-    click.echo(f"database ready at revision {after}; store at {settings.storage.dir}")
-    click.echo("next: set the password variable, then run `tdl-inbox check`")
+        click.echo(f"wrote starter config {path}")
+    config = "" if state.config_option is None else f" --config {shlex.quote(str(path))}"
+    click.echo(
+        f"next: edit {path} ([mailbox], [database], [storage], [[assignment]]), "
+        f"then run `tdl-inbox{config} db upgrade` to create the database and the store"
+    )
 
 
 @click.group()
@@ -62,12 +66,16 @@ def db() -> None:
 @db.command("upgrade")
 @pass_state
 def db_upgrade(state: CliState) -> None:
-    """Apply pending schema migrations."""
-    before, after = _migrate(state.settings())
+    """Create the database and the store, or apply pending schema migrations."""
+    settings = state.settings()
+    before, after = _migrate(settings)
     if before == after:
         click.echo(f"database already at revision {after}")
     else:
         click.echo(f"database upgraded from {before or 'empty'} to {after}")
+    assert settings.storage.dir is not None
+    BlobStore(settings.storage.dir).ensure()
+    click.echo(f"store at {settings.storage.dir}")
 
 
 @click.command()

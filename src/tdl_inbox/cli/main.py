@@ -6,6 +6,7 @@ non-zero exit; unexpected ones too, unless ``--debug`` asks for the traceback.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from pathlib import Path
@@ -13,18 +14,6 @@ from pathlib import Path
 import click
 
 from tdl_inbox import __version__
-from tdl_inbox.cli import (
-    commands_data,
-    commands_extensions,
-    commands_gradebook,
-    commands_grading,
-    commands_mail,
-    commands_outbox,
-    commands_report,
-    commands_roster,
-    commands_setup,
-    commands_status,
-)
 from tdl_inbox.cli.state import CliState
 from tdl_inbox.errors import TdlInboxError
 from tdl_inbox.logs import configure_logging
@@ -33,8 +22,115 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70
 
+# name -> (module, short help). ``--help`` lists the commands from this table, so it imports no
+# command module; a command's module (and what it needs) is imported only when it runs.
+# tests/unit/test_startup.py checks the table against the modules' ``COMMANDS``.
+COMMAND_TABLE: dict[str, tuple[str, str]] = {
+    "assignments": (
+        "commands_data",
+        "List configured assignments, their deadlines, overrides and extensions.",
+    ),
+    "check": ("commands_setup", "Validate the config, log in to the mailbox, open the database."),
+    "choose": (
+        "commands_roster",
+        "Make version ID the one that counts (e.g. accept a late resubmission).",
+    ),
+    "claim": ("commands_grading", "Claim submission ID for GRADER."),
+    "db": ("commands_setup", "Database maintenance."),
+    "exam": ("commands_gradebook", "Exam results."),
+    "export": (
+        "commands_grading",
+        (
+            "Copy the counting versions' files into DIRECTORY/s<id> - <student>/, listed "
+            "in DIRECTORY/manifest.csv."
+        ),
+    ),
+    "extend": (
+        "commands_extensions",
+        "Give STUDENT a later deadline for ASSIGNMENT; verdicts are recomputed at once.",
+    ),
+    "extensions": ("commands_extensions", "List granted extensions."),
+    "grade": ("commands_grading", "Record a grade; a regrade keeps the history."),
+    "grades": (
+        "commands_gradebook",
+        (
+            "One row per student: who (roster id, e-mail), points per assignment, extra, "
+            "p_hw, p_exam, final grade."
+        ),
+    ),
+    "init": ("commands_setup", "Write a starter config to edit before `tdl-inbox db upgrade`."),
+    "next": ("commands_grading", "Claim the oldest unclaimed submission for GRADER and show it."),
+    "outbox": ("commands_outbox", "Show pending and failed outgoing mail (subcommand: send)."),
+    "parse-subject": (
+        "commands_data",
+        ("Show how a subject line is read (checked against the config's assignments if found)."),
+    ),
+    "poll": ("commands_mail", "Run one poll cycle and print what it recorded."),
+    "queue": (
+        "commands_grading",
+        ("Counting versions that still need a grade, oldest first (late ones only with --all)."),
+    ),
+    "receipt": ("commands_outbox", "Look up what a student's receipt code refers to."),
+    "rejected": ("commands_data", "List messages that are not submissions, with the reason."),
+    "release": ("commands_grading", "Return submission ID to the queue."),
+    "relink": ("commands_roster", "Attach submission ID to STUDENT, overriding automatic linking."),
+    "report": ("commands_report", "Late versions, missing students, and a per-assignment summary."),
+    "roster": ("commands_roster", "List the roster (subcommands: import, add, remove, link)."),
+    "run": ("commands_mail", "Poll the mailbox every mailbox.poll_interval_seconds until stopped."),
+    "show": (
+        "commands_grading",
+        (
+            "Everything about one submission: student, times, verdict, files (each with a"
+            " path ending in its type's extension), the links and text of the mail, "
+            "versions, grades."
+        ),
+    ),
+    "status": (
+        "commands_status",
+        ("Last successful poll, last new message, today's count, outbox backlog, daemon pid."),
+    ),
+    "submissions": ("commands_data", "List every recorded submission with its verdict."),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """Commands imported on demand (click's "lazily loaded subcommands")."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_TABLE)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMAND_TABLE.get(cmd_name)
+        if entry is None:
+            return None
+        module = importlib.import_module(f"tdl_inbox.cli.{entry[0]}")
+        for command in module.COMMANDS:
+            if command.name == cmd_name:
+                return command  # type: ignore[no-any-return]
+        raise LookupError(f"{entry[0]} defines no command {cmd_name}")
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # As click's own listing: each short help cut to fit one line.
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [
+            (name, click.Command(name, help=COMMAND_TABLE[name][1]).get_short_help_str(limit))
+            for name in names
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from tdl_inbox.adapters.db.revision import expected_revision
+
+    click.echo(f"tdl-inbox {__version__} (database schema {expected_revision()})")
+    ctx.exit()
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "-c",
@@ -43,29 +139,20 @@ EXIT_INTERNAL = 70
 )
 @click.option("--verbose", "-v", is_flag=True, help="Log debug details.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors.")
-@click.version_option(__version__, prog_name="tdl-inbox")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and the database schema revision it needs, and exit.",
+)
 @click.pass_context
 def cli(ctx: click.Context, config: Path | None, verbose: bool, debug: bool) -> None:
     """Record homework submissions from the course mailbox."""
     configure_logging(verbose)
     ctx.obj = CliState(config_option=config, debug=debug)
     ctx.call_on_close(ctx.obj.close)
-
-
-for module in (
-    commands_setup,
-    commands_mail,
-    commands_data,
-    commands_roster,
-    commands_grading,
-    commands_gradebook,
-    commands_extensions,
-    commands_outbox,
-    commands_status,
-    commands_report,
-):
-    for command in module.COMMANDS:
-        cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,9 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from tdl_inbox.domain.display import printable
 from tdl_inbox.errors import TdlInboxError
@@ -76,6 +73,11 @@ def emit_table(
     *,
     append: bool = False,
 ) -> None:
+    # Imported here: rich is a good part of a command's start-up, and JSON output needs none.
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=Text(printable(title)), show_lines=False)
     for column in columns:
         table.add_column(Text(printable(column)), overflow="fold")

@@ -1,16 +1,22 @@
-"""What every command shares: the config location and the lazily built application."""
+"""What every command shares: the config location and the lazily built application.
+
+Nothing heavy is imported here: ``tdl-inbox --help`` loads this module, and the config
+(pydantic) and the application (SQLAlchemy, services) are imported when a command asks.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from tdl_inbox.app import App, build_app
-from tdl_inbox.config.loading import find_config, load_config
-from tdl_inbox.config.schema import Settings
 from tdl_inbox.errors import TdlInboxError
+
+if TYPE_CHECKING:
+    from tdl_inbox.app import App
+    from tdl_inbox.config.schema import Settings
 
 
 @dataclass
@@ -22,15 +28,21 @@ class CliState:
 
     @property
     def config_path(self) -> Path:
+        from tdl_inbox.config.loading import find_config
+
         return find_config(self.config_option)
 
     def settings(self) -> Settings:
         if self._settings is None:
+            from tdl_inbox.config.loading import load_config
+
             self._settings = load_config(self.config_path)
         return self._settings
 
     def app(self, *, require_schema: bool = True) -> App:
         if self._app is None:
+            from tdl_inbox.app import build_app
+
             self._app = build_app(self.settings(), require_schema=require_schema)
         return self._app
 

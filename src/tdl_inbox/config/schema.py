@@ -17,6 +17,7 @@ from tdl_inbox.domain.assignments import (
     assignment_key,
     make_assignment,
 )
+from tdl_inbox.domain.subjects import DEFAULT_KIND_ALIASES
 
 
 class _Section(BaseModel):
@@ -256,6 +257,12 @@ class Settings(_Section):
             if problem is not None:
                 raise ValueError(f"assignment.{index}.deadline: {problem}")
         return self
+
+    def kind_aliases(self) -> dict[str, Kind]:
+        """The words a subject may use for each kind: the defaults and ``course.kind_aliases``."""
+        aliases = dict(DEFAULT_KIND_ALIASES)
+        aliases.update({word.lower(): kind for word, kind in self.course.kind_aliases.items()})
+        return aliases
 
     def assignments(self) -> list[Assignment]:
         rule = self.course.deadline_rule

@@ -1,4 +1,9 @@
-"""Schema migrations: Alembic, driven from code so no ``alembic.ini`` is needed."""
+"""Schema migrations: Alembic, driven from code so no ``alembic.ini`` is needed.
+
+Only the setup commands (``init``, ``db upgrade``, ``check``) import this module: Alembic is slow
+to import, and the revision check every other command does lives in
+:mod:`tdl_inbox.adapters.db.revision`.
+"""
 
 from __future__ import annotations
 
@@ -6,34 +11,29 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from tdl_inbox.adapters.db.revision import current_revision, migrations_root, require_current
 from tdl_inbox.errors import DatabaseError
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[4] / "migrations"
+__all__ = ["current_revision", "head_revision", "require_current", "upgrade"]
 
 
 def _alembic_config(engine: Engine) -> Config:
-    if not (MIGRATIONS_DIR / "env.py").exists():
-        raise DatabaseError(
-            f"migrations not found at {MIGRATIONS_DIR}; install tdl-inbox from its source "
-            "checkout (pip install -e .)"
-        )
+    directory = migrations_root()
+    # Alembic reads its scripts from a directory: an install unpacked on disk, as pip makes.
+    if not isinstance(directory, Path) or not (directory / "env.py").is_file():
+        raise DatabaseError(f"migrations not found at {directory}: this install is broken")
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(directory))
     config.attributes["engine"] = engine
     return config
 
 
 def head_revision(engine: Engine) -> str | None:
+    """Alembic's head revision of the shipped migrations."""
     return ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
-
-
-def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str | None]:
@@ -41,18 +41,3 @@ def upgrade(engine: Engine) -> tuple[str | None, str | None]:
     before = current_revision(engine)
     command.upgrade(_alembic_config(engine), "head")
     return before, current_revision(engine)
-
-
-def require_current(engine: Engine) -> None:
-    """Refuse to work on a database whose schema is not at the code's head revision."""
-    current, head = current_revision(engine), head_revision(engine)
-    if current == head:
-        return
-    if current is None:
-        raise DatabaseError(
-            "the database has no tables yet: run `tdl-inbox db upgrade` (or `tdl-inbox init`)"
-        )
-    raise DatabaseError(
-        f"the database schema is at revision {current} but this version needs {head}: "
-        "run `tdl-inbox db upgrade`"
-    )

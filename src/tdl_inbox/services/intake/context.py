@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tdl_inbox.domain.assignments import Assignment, Kind
-from tdl_inbox.services.mail.receipts import ReceiptPolicy
+from tdl_inbox.services.mail.receipt_policy import ReceiptPolicy
 
 
 @dataclass(frozen=True)

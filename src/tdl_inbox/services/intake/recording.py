@@ -27,7 +27,8 @@ from tdl_inbox.services.intake.batch_lookups import BatchLookups
 from tdl_inbox.services.intake.batch_rows import BatchRows, Row
 from tdl_inbox.services.intake.context import IngestContext
 from tdl_inbox.services.intake.verdicts import deadline_with_extension
-from tdl_inbox.services.mail.receipts import ReceiptPolicy, queue_receipt
+from tdl_inbox.services.mail.receipt_policy import ReceiptPolicy
+from tdl_inbox.services.mail.receipts import queue_receipt
 
 
 class Outcome(enum.Enum):

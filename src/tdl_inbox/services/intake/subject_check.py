@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from tdl_inbox.domain.assignments import Assignment, Kind
 from tdl_inbox.domain.classify import Accepted, classify
 from tdl_inbox.domain.subjects import SubjectError, parse_subject
-from tdl_inbox.services.intake.context import IngestContext
 
 
-def read_subject(subject: str, ctx: IngestContext | None) -> dict[str, object]:
+def read_subject(
+    subject: str, configured: tuple[Mapping[str, Assignment], Mapping[str, Kind]] | None
+) -> dict[str, object]:
     """What ingest would record: checked against the configured assignments and kind words
-    (``ctx``), or without a config by the subject grammar alone. ``ok`` says whether it is a
+    (``configured``: assignments by key, kind words), or without a config by the subject
+    grammar alone. ``ok`` says whether it is a
     submission; otherwise ``error`` is the reason a rejection would give."""
-    if ctx is not None:
-        verdict = classify(subject, ctx.assignments, ctx.kind_aliases)
+    if configured is not None:
+        verdict = classify(subject, *configured)
         if not isinstance(verdict, Accepted):
             return {"ok": False, "error": verdict.reason}
         a = verdict.assignment

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from zoneinfo import ZoneInfo
@@ -22,23 +21,13 @@ from sqlalchemy.orm import Session
 from tdl_inbox.adapters.db.models import Message, OutboxItem, Submission
 from tdl_inbox.adapters.mime import ParsedMail
 from tdl_inbox.domain.rejections import Reason
-from tdl_inbox.services.grading.versions import Policy, ranked
+from tdl_inbox.services.grading.versions import ranked
 from tdl_inbox.services.mail.outbox import Letter, enqueue
-from tdl_inbox.services.mail.receipt_text import TEXTS, Language, duration, reason_text, size
+from tdl_inbox.services.mail.receipt_policy import ReceiptPolicy
+from tdl_inbox.services.mail.receipt_text import TEXTS, duration, reason_text, size
 
 _MSGID = re.compile(r"^<[^<>\s]{1,250}>$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
-
-
-@dataclass(frozen=True)
-class ReceiptPolicy:
-    language: Language
-    sender_address: str
-    course_name: str
-    zone: ZoneInfo
-    counting: Policy
-    max_per_sender_per_hour: int
-    max_age: timedelta | None
 
 
 def receipt_code(message: Message) -> str:
