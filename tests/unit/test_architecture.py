@@ -76,14 +76,7 @@ def test_cli_is_imported_by_nothing_outside_cli_but_the_main_module():
             assert not name.startswith("tdl_inbox.cli"), f"{path.relative_to(PACKAGE)}: {name}"
 
 
-# `init` and `db upgrade` still open the database and the store themselves; they move behind
-# app.py with the packaging rework of commands_setup.py, and this entry goes with them.
-CLI_OPENING_ADAPTERS = {"commands_setup.py"}
-
-
-@pytest.mark.parametrize(
-    "path", [p for p in modules("cli") if p.name not in CLI_OPENING_ADAPTERS], ids=lambda p: p.name
-)
+@pytest.mark.parametrize("path", modules("cli"), ids=lambda p: p.name)
 def test_cli_calls_services_never_adapters(path):
     for name in imports_of(path):
         assert not name.startswith("tdl_inbox.adapters"), f"{path.name}: {name}"

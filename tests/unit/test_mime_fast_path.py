@@ -48,13 +48,15 @@ def structure(raw: bytes) -> Structure | None:
 
 def shape(msg: Message) -> tuple[object, ...]:
     """Everything of a parsed tree that a summary could depend on."""
-    payload = msg.get_payload()
+    payload = msg._payload
     body: object
     if isinstance(payload, list):
         body = [shape(part) for part in payload]
     else:
         decoded = mime._clean_base64(msg)
-        body = ("base64", decoded) if decoded else payload
+        # The stored payload, not get_payload(): with undecodable bytes in the charset label
+        # (charset=\xd0utf-8) the stdlib's get_payload() raises while decoding it for display.
+        body = ("base64", decoded) if decoded else msg._payload
     return (
         msg.get_unixfrom(),
         list(msg.raw_items()),

@@ -374,9 +374,14 @@ def _clean_base64(part: Message) -> bytes | None:
     ``None`` for anything else, which the stdlib then decodes, recording its defects."""
     if isinstance(part, Part) and part.decoded is not None:
         return part.decoded  # decoded by the structure reader under the same rule
-    payload = part.get_payload()
     cte = str(part.get("content-transfer-encoding", "")).strip().lower()
-    if cte != "base64" or not isinstance(payload, str) or not payload.isascii():
+    if cte != "base64":
+        return None
+    try:
+        payload = part.get_payload()
+    except UnicodeError:  # undecodable bytes in the charset label: the stdlib path decides
+        return None
+    if not isinstance(payload, str) or not payload.isascii():
         return None
     try:
         data = binascii.a2b_base64(payload)

@@ -3,37 +3,14 @@
 from __future__ import annotations
 
 import shlex
-from importlib.resources import files
 
 import click
 
-from tdl_inbox.adapters.db.engine import make_engine
-from tdl_inbox.adapters.db.migrate import upgrade
-from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.app import database_errors, health_targets
 from tdl_inbox.cli.state import CliState, pass_state
-from tdl_inbox.config.schema import Settings
-from tdl_inbox.errors import ConfigError, TdlInboxError
+from tdl_inbox.errors import TdlInboxError
 from tdl_inbox.services.operations.health import check_all
-
-STARTER_CONFIG = "config.example.toml"
-"""Package data of ``tdl_inbox``: the documented config that ``init`` writes."""
-
-
-def starter_config() -> str:
-    try:
-        return files("tdl_inbox").joinpath(STARTER_CONFIG).read_text(encoding="utf-8")
-    except OSError:
-        raise ConfigError(f"starter config {STARTER_CONFIG} is missing from this install") from None
-
-
-def _migrate(settings: Settings) -> tuple[str | None, str | None]:
-    engine = make_engine(settings.database.url)
-    try:
-        with database_errors(settings):
-            return upgrade(engine)
-    finally:
-        engine.dispose()
+from tdl_inbox.services.operations.setup import starter_config, upgrade_install
 
 
 @click.command()
@@ -68,13 +45,13 @@ def db() -> None:
 def db_upgrade(state: CliState) -> None:
     """Create the database and the store, or apply pending schema migrations."""
     settings = state.settings()
-    before, after = _migrate(settings)
+    assert settings.storage.dir is not None
+    with database_errors(settings):
+        before, after = upgrade_install(settings.database.url, settings.storage.dir)
     if before == after:
         click.echo(f"database already at revision {after}")
     else:
         click.echo(f"database upgraded from {before or 'empty'} to {after}")
-    assert settings.storage.dir is not None
-    BlobStore(settings.storage.dir).ensure()
     click.echo(f"store at {settings.storage.dir}")
 
 

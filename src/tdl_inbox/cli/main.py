@@ -33,9 +33,9 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
     "check": ("commands_setup", "Validate the config, log in to the mailbox, open the database."),
     "choose": (
         "commands_roster",
-        "Make version ID the one that counts (e.g. accept a late resubmission).",
+        ("Make version ID (s18, or 18) the one that counts (e.g. accept a late resubmission)."),
     ),
-    "claim": ("commands_grading", "Claim submission ID for GRADER."),
+    "claim": ("commands_grading", "Claim submission ID (s18, or 18) for GRADER."),
     "db": ("commands_setup", "Database maintenance."),
     "exam": ("commands_gradebook", "Exam results."),
     "export": (
@@ -47,10 +47,13 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
     ),
     "extend": (
         "commands_extensions",
-        "Give STUDENT a later deadline for ASSIGNMENT; verdicts are recomputed at once.",
+        ("Give STUDENT a later deadline for ASSIGNMENT; verdicts are recomputed at once."),
     ),
     "extensions": ("commands_extensions", "List granted extensions."),
-    "grade": ("commands_grading", "Record a grade; a regrade keeps the history."),
+    "grade": (
+        "commands_grading",
+        "Record a grade for submission ID (s18, or 18); a regrade keeps the history.",
+    ),
     "grades": (
         "commands_gradebook",
         (
@@ -59,7 +62,10 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         ),
     ),
     "init": ("commands_setup", "Write a starter config to edit before `tdl-inbox db upgrade`."),
-    "next": ("commands_grading", "Claim the oldest unclaimed submission for GRADER and show it."),
+    "next": (
+        "commands_grading",
+        ("GRADER's oldest live claim, else the oldest unclaimed submission, claimed: show it."),
+    ),
     "outbox": ("commands_outbox", "Show pending and failed outgoing mail (subcommand: send)."),
     "parse-subject": (
         "commands_data",
@@ -68,12 +74,21 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
     "poll": ("commands_mail", "Run one poll cycle and print what it recorded."),
     "queue": (
         "commands_grading",
-        ("Counting versions that still need a grade, oldest first (late ones only with --all)."),
+        (
+            "Counting versions that still need a grade, oldest first (late ones only with"
+            " --all, unless the admin chose them)."
+        ),
     ),
     "receipt": ("commands_outbox", "Look up what a student's receipt code refers to."),
     "rejected": ("commands_data", "List messages that are not submissions, with the reason."),
-    "release": ("commands_grading", "Return submission ID to the queue."),
-    "relink": ("commands_roster", "Attach submission ID to STUDENT, overriding automatic linking."),
+    "release": (
+        "commands_grading",
+        ("Return submission ID to the queue; another grader's live claim only with --force."),
+    ),
+    "relink": (
+        "commands_roster",
+        "Attach submission ID (s18, or 18) to STUDENT, overriding automatic linking.",
+    ),
     "report": ("commands_report", "Late versions, missing students, and a per-assignment summary."),
     "roster": ("commands_roster", "List the roster (subcommands: import, add, remove, link)."),
     "run": ("commands_mail", "Poll the mailbox every mailbox.poll_interval_seconds until stopped."),
@@ -124,9 +139,9 @@ class LazyGroup(click.Group):
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    from tdl_inbox.adapters.db.revision import expected_revision
+    from tdl_inbox.services.operations.setup import schema_head
 
-    click.echo(f"tdl-inbox {__version__} (database schema {expected_revision()})")
+    click.echo(f"tdl-inbox {__version__} (database schema {schema_head()})")
     ctx.exit()
 
 
