@@ -121,8 +121,7 @@ def test_backup_taken_while_a_poll_writes_is_consistent(dovecot, imap_folder, ma
         manifest = json.loads((directory / "manifest.json").read_text())
         assert manifest["schema_revision"] == expected_revision()
         assert manifest["database_kind"] == "sqlite"
-    print("message counts in the backups:", sorted(seen))
-    assert max(seen) <= 45
+    assert max(seen) <= 45  # each copy as of one commit: consistent, checked above
 
 
 def test_a_restored_backup_lists_the_same_and_records_the_rest_of_the_term_once(
