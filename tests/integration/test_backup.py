@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from alembic import command
 from sqlalchemy import func, select
-from tdl_inbox_dev.config import config_text
 
 from servers.imap_fill import multiappend
 from support import PASSWORD_ENV, poll, run_cli, submission
@@ -27,6 +26,7 @@ from tdl_inbox.app import App, build_app, utc_now
 from tdl_inbox.config import load_config
 from tdl_inbox.daemon import Daemon
 from tdl_inbox.services.operations.backup import nightly_backup, take_backup
+from tdl_inbox_dev.config import config_text
 
 BASE = datetime(2019, 3, 10, 12, 0, tzinfo=UTC)
 MOSCOW = ZoneInfo("Europe/Moscow")
