@@ -123,6 +123,8 @@ def take_backup(
     from tdl_inbox.adapters.db.sqlite_copy import backup_to_file, file_revision
 
     kind = _kind(install.engine)
+    if current_revision(install.engine) is None:
+        raise DatabaseError("the database has no tables yet: nothing to back up")
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
