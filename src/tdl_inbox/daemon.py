@@ -36,7 +36,7 @@ from tdl_inbox.adapters.lock import daemon_lock
 from tdl_inbox.app import App, utc_now
 from tdl_inbox.errors import ConfigError, MailboxUnavailable, TdlInboxError
 from tdl_inbox.services.mail.outbox import FlushReport
-from tdl_inbox.services.operations.backup import nightly_backup
+from tdl_inbox.services.operations.backup import nightly_backup, nightly_backup_failed
 from tdl_inbox.services.operations.polling import poll_and_send
 from tdl_inbox.services.operations.status import database_file_lost, poll_failed
 from tdl_inbox.services.reporting.mailing import queue_report_mail
@@ -229,9 +229,11 @@ class Daemon:
             return
         except TdlInboxError as exc:
             log.error("scheduled backup failed: %s", exc)
+            self._backup_failed(str(exc))
             return
-        except Exception:
+        except Exception as exc:
             log.exception("scheduled backup failed")
+            self._backup_failed(f"{type(exc).__name__}: {exc}")
             return
         log.info(
             "backup written to %s (%d new store files); %d old backups removed",
@@ -241,6 +243,19 @@ class Daemon:
         )
         if result.database_note:
             log.warning("%s", result.database_note)
+
+    def _backup_failed(self, error: str) -> None:
+        try:
+            try:
+                with self.app.sessions.begin() as session:
+                    nightly_backup_failed(session, self.app.admin_mail(), error, utc_now())
+            except DatabaseFileReplaced:
+                raise
+            except Exception:
+                log.exception("could not queue the alert about the failed backup")
+            self._send_mail()
+        except DatabaseFileReplaced as exc:
+            self._database_lost(exc)
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info(

@@ -352,3 +352,30 @@ def test_a_bad_backup_cron_is_one_config_error(tmp_path, value, make_app, imap_f
             backup_trigger(scheduled)
     finally:
         scheduled.close()
+
+
+def test_a_failed_scheduled_backup_is_an_alert_and_the_daemon_goes_on(
+    dovecot, imap_folder, make_app, tmp_path, caplog
+):
+    app = sqlite_app(make_app, tmp_path, imap_folder)
+    (tmp_path / "nightly").write_text("a file where the backups should go")
+    config = Path(app.settings.source)
+    config.write_text(config.read_text() + '\n[backup]\ndir = "nightly"\ncron = "0 3 * * *"\n')
+    scheduled = build_app(load_config(config))
+    try:
+        Daemon(scheduled).backup_job()
+    finally:
+        scheduled.close()
+    assert "scheduled backup failed: cannot create backup directory" in caplog.text
+    assert "alert: the scheduled backup failed" in caplog.text
+
+
+def test_backup_cron_without_a_dir_is_refused_in_one_line(tmp_path, capsys):
+    config = tmp_path / "tdl-inbox.toml"
+    config.write_text(
+        '[mailbox]\nusername = "u"\npassword_env = "X"\n\n[backup]\ncron = "0 3 * * *"\n'
+    )
+    code, _, err = run_cli(capsys, config, "status")
+    assert code == 1
+    assert err.endswith("backup: cron is set: also set dir (where the backups go)\n")
+    assert len(err.splitlines()) == 1

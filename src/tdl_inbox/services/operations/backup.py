@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import Base
 from tdl_inbox.adapters.db.revision import current_revision, expected_revision, known_revisions
@@ -40,6 +41,7 @@ from tdl_inbox.adapters.store_copy import (
     remove_tree,
 )
 from tdl_inbox.errors import DatabaseError, StorageError, TdlInboxError
+from tdl_inbox.services.mail.notify import AdminMail, queue_alert
 
 MANIFEST = "manifest.json"
 DATABASE_FILE = "database.sqlite3"
@@ -289,3 +291,17 @@ def prune(root: Path, keep: int) -> list[Path]:
     for path in removed:
         remove_tree(path)
     return removed
+
+
+def nightly_backup_failed(session: Session, admin: AdminMail, error: str, now: datetime) -> None:
+    """Tell the admin (once a day at most): a backup that silently stops is found too late."""
+    queue_alert(
+        session,
+        admin,
+        "the scheduled backup failed",
+        f"The daemon's scheduled backup failed: {error}\n"
+        "Until one works there is no recent backup. Run `tdl-inbox backup DIR` by hand to see "
+        "the problem, and check backup.dir (space, permissions).",
+        f"backup-failed:{now.date().isoformat()}",
+        now,
+    )
