@@ -247,27 +247,40 @@ def test_reject_takes_a_submission_out_and_renumbers_versions(
     polling.poll_and_send(app.poll_cycle())
     code, out, _ = run_cli(capsys, app, "submissions", "--json")
     first, question = sorted(json.loads(out), key=lambda r: r["arrived_at"])
-    code, _, _ = run_cli(capsys, app, "grade", question["ref"], "--points", "5", "--grader", "olga")
-    assert code == 0
+    code, _, err = run_cli(
+        capsys, app, "grade", question["ref"], "--points", "5", "--grader", "olga"
+    )
+    assert code == 0, err
+    append(
+        dovecot,
+        imap_folder,
+        submission("Theory 3 - Ivan Ivanov fixed", "ivan@example.org"),
+        datetime(2019, 4, 22, 10, 0, tzinfo=UTC),
+    )
+    polling.poll_and_send(app.poll_cycle())
+    code, out, _ = run_cli(capsys, app, "submissions", "--json")
+    third = max(json.loads(out), key=lambda r: r["arrived_at"])
 
     code, _, err = run_cli(capsys, app, "reject", question["ref"], "--reason", "a question")
     assert code == 1
     assert "graded" in err and "--force" in err
-    assert count(app, Submission) == 2
+    assert count(app, Submission) == 3
 
     code, out, _ = run_cli(
         capsys, app, "reject", question["ref"], "--reason", "a question", "--force"
     )
     assert code == 0, out
     assert "1 grade(s) deleted" in out
-    assert (count(app, Submission), count(app, Grade)) == (1, 0)
+    assert (count(app, Submission), count(app, Grade)) == (2, 0)
     code, out, _ = run_cli(capsys, app, "rejected", "--json")
     (row,) = json.loads(out)
     assert row["reason"] == "a question (rejected by hand)"
-    # The version left is version 1 and counts; recheck does not undo the admin's reject.
-    code, out, _ = run_cli(capsys, app, "show", first["ref"], "--json")
+    # The third version is now the second (versions are numbered by arrival among what is
+    # left); recheck does not undo the admin's reject.
+    code, out, _ = run_cli(capsys, app, "show", third["ref"], "--json")
     shown = json.loads(out)
-    assert [v["version"] for v in shown["versions"]] == [1]
+    assert [v["id"] for v in shown["versions"]] == [first["id"], third["id"]]
+    assert [v["counts"] for v in shown["versions"]] == [False, True]
     code, out, _ = run_cli(capsys, app, "recheck", "--json")
     assert json.loads(out) == []
 
