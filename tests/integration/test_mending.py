@@ -303,3 +303,47 @@ def test_wrong_id_kinds_are_refused_in_one_line(
     assert code == 1
     assert err.startswith("tdl-inbox: error: ") and message in err
     assert err.count("\n") == 1
+
+
+def test_every_listing_follows_the_configured_counting_policy(
+    tmp_path, dovecot, imap_folder, database_url, monkeypatch, capsys
+):
+    """With ``counting = "latest"`` a late resubmission replaces the on-time version in
+    ``submissions``, ``queue``, ``show`` and ``grades`` alike (none keeps a default policy)."""
+    monkeypatch.setenv(PASSWORD_ENV, dovecot.password)
+    on_time = datetime(2019, 3, 15, 10, 0, tzinfo=UTC)  # theory-1: due 2019-03-16 20:59 UTC
+    late = datetime(2019, 3, 18, 10, 0, tzinfo=UTC)
+    append(dovecot, imap_folder, submission("Theory 1 - Ivan Ivanov", "ivan@example.org"), on_time)
+    append(dovecot, imap_folder, submission("Theory 1 - Ivan Ivanov v2", "ivan@example.org"), late)
+    text = config_text(
+        database_url=database_url,
+        password_env=PASSWORD_ENV,
+        server=dovecot,
+        folder=imap_folder,
+        extra='\n[grading]\ncounting = "latest"\n',
+    )
+    app = migrated_app(tmp_path / "tdl-inbox.toml", text)
+    try:
+        polling.poll_and_send(app.poll_cycle())
+        code, out, _ = run_cli(capsys, app, "submissions", "--json")
+        rows = sorted(json.loads(out), key=lambda r: r["arrived_at"])
+        first, second = rows
+        assert [r["counts"] for r in rows] == [False, True]
+
+        code, out, _ = run_cli(capsys, app, "queue", "--all", "--json")
+        assert code == 0
+        assert [r["id"] for r in json.loads(out)] == [second["id"]]
+
+        code, out, _ = run_cli(capsys, app, "show", first["ref"], "--json")
+        assert [v["counts"] for v in json.loads(out)["versions"]] == [False, True]
+
+        code, _, err = run_cli(
+            capsys, app, "grade", second["ref"], "--points", "7", "--grader", "olga"
+        )
+        assert code == 0, err
+        code, out, _ = run_cli(capsys, app, "grades", "--json")
+        assert code == 0
+        (student,) = json.loads(out)
+        assert student["points"]["theory-1"] == 7  # the graded late version counts
+    finally:
+        app.close()
