@@ -45,7 +45,7 @@ def course(
     monkeypatch.setenv(PASSWORD_ENV, dovecot.password)
     apps: list[App] = []
 
-    def factory(*, theory_3: bool) -> App:
+    def factory(*, theory_3: bool, language: str = "en") -> App:
         text = config_text(
             database_url=database_url,
             password_env=PASSWORD_ENV,
@@ -62,7 +62,7 @@ cafile = "{smtp_sink.cafile}"
 from = "TDL course <tdl_course_mipt@protonmail.com>"
 
 [receipts]
-language = "en"
+language = "{language}"
 max_age_hours = 100000
 """
         app = migrated_app(tmp_path / "tdl-inbox.toml", text)
@@ -179,7 +179,7 @@ def test_recheck_is_callable_with_values_and_prints_a_table(
     append(dovecot, imap_folder, submission("Theory 3 - Ivan Ivanov", "ivan@example.org"), ON_TIME)
     before = course(theory_3=False)
     polling.poll_and_send(before.poll_cycle())
-    app = course(theory_3=True)
+    app = course(theory_3=True, language="ru")
 
     def clock() -> datetime:
         return datetime(2019, 5, 1, tzinfo=UTC)
@@ -193,6 +193,11 @@ def test_recheck_is_callable_with_values_and_prints_a_table(
             select(OutboxItem).where(OutboxItem.dedupe_key.like("receipt:%:s%"))
         ).one()
     assert follow_up.created_at == clock()
+    assert follow_up.body_text.startswith(
+        "Здравствуйте!\n\nЭто письмо заменяет наш прошлый ответ, в котором говорилось, что "
+        "ваше письмо не записано как домашнее задание: теперь преподаватели его записали.\n\n"
+        "Ваше письмо записано как theory-3, студент: Ivan Ivanov."
+    )
     code, out, _ = run_cli(capsys, app, "recheck")
     assert code == 0
     assert "Now submissions" in out
@@ -263,18 +268,19 @@ def test_reject_takes_a_submission_out_and_renumbers_versions(
 
     code, _, err = run_cli(capsys, app, "reject", question["ref"], "--reason", "a question")
     assert code == 1
-    assert "graded" in err and "--force" in err
+    assert "is graded (1 grade(s)); --force rejects it and deletes its grades" in err
     assert count(app, Submission) == 3
 
+    # A reason that reads like a subject's rejection: recheck must still leave it alone.
     code, out, _ = run_cli(
-        capsys, app, "reject", question["ref"], "--reason", "a question", "--force"
+        capsys, app, "reject", question["ref"], "--reason", "unknown assignment theory-3", "--force"
     )
     assert code == 0, out
     assert "1 grade(s) deleted" in out
     assert (count(app, Submission), count(app, Grade)) == (2, 0)
     code, out, _ = run_cli(capsys, app, "rejected", "--json")
     (row,) = json.loads(out)
-    assert row["reason"] == "a question (rejected by hand)"
+    assert row["reason"] == "rejected by hand: unknown assignment theory-3"
     # The third version is now the second (versions are numbered by arrival among what is
     # left); recheck does not undo the admin's reject.
     code, out, _ = run_cli(capsys, app, "show", third["ref"], "--json")
@@ -299,9 +305,10 @@ def test_wrong_id_kinds_are_refused_in_one_line(
     append(dovecot, imap_folder, submission("homework", "ivan@example.org"), ON_TIME)
     app = course(theory_3=False)
     polling.poll_and_send(app.poll_cycle())
-    code, out, err = run_cli(capsys, app, *argv)
+    code, _, err = run_cli(capsys, app, *argv)
     assert code == 1
-    assert err.startswith("tdl-inbox: error: ") and message in err
+    assert err.startswith("tdl-inbox: error: ")
+    assert message in err
     assert err.count("\n") == 1
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options
-from tdl_inbox.cli.params import assignment_key, submission_argument
+from tdl_inbox.cli.params import assignment_option, submission_argument
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.domain.ids import Ref, message_ref, submission_ref
 
@@ -67,6 +67,17 @@ def _send(app: App) -> None:
         )
 
 
+def _message_id(ctx: click.Context, param: click.Parameter, value: str) -> Ref:
+    """``m18`` as ``rejected`` prints it; a submission id is refused by the service, in one
+    line naming what was expected."""
+    from tdl_inbox.domain.ids import BadId, parse_ref
+
+    try:
+        return parse_ref(value)
+    except BadId as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
 @format_options
@@ -86,14 +97,8 @@ def recheck(state: CliState, dry_run: bool, fmt: str, as_json: bool, output: Pat
 
 
 @click.command()
-@click.argument("ref", metavar="ID", callback=lambda ctx, param, value: _message_id(value))
-@click.option(
-    "--assignment",
-    "-a",
-    required=True,
-    callback=assignment_key,
-    help="The assignment it is, e.g. theory-2.",
-)
+@click.argument("ref", metavar="ID", callback=_message_id)
+@assignment_option(required=True, help="The assignment it is, e.g. theory-2.")
 @click.option("--student", required=True, help="The student's name, as on the roster.")
 @format_options
 @pass_state
@@ -137,15 +142,6 @@ def reject(state: CliState, ref: Ref, reason: str, force: bool) -> None:
     if done.grades_removed:
         line += f"; {done.grades_removed} grade(s) deleted"
     click.echo(line)
-
-
-def _message_id(value: str) -> Ref:
-    from tdl_inbox.domain.ids import BadId, parse_ref
-
-    try:
-        return parse_ref(value)
-    except BadId as exc:
-        raise click.BadParameter(str(exc)) from None
 
 
 COMMANDS = [recheck, accept, reject]

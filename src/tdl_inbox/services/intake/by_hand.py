@@ -39,9 +39,9 @@ from tdl_inbox.services.intake.recording import submission_row
 
 MAX_NAME = 200
 MAX_REASON = 1000
-BY_HAND = " (rejected by hand)"
-"""Ends a reason the admin wrote, so no reason code's text can match it: ``recheck`` never
-turns a submission the admin rejected back into one."""
+BY_HAND = "rejected by hand: "
+"""Starts a reason the admin wrote, as no reason code's text starts: ``recheck`` never turns a
+submission the admin rejected back into one, whatever the admin wrote."""
 
 
 def accept(
@@ -109,7 +109,7 @@ def reject(session: Session, ref: Ref, reason: str, *, force: bool) -> Rejected:
     session.execute(delete(Grade).where(Grade.submission_id == submission_id))
     session.delete(submission)
     session.flush()
-    stored = text + BY_HAND
+    stored = BY_HAND + text
     session.add(Rejection(message_pk=message_id, reason=stored))
     session.flush()
     return Rejected(message_id, submission_id, stored, graded or 0)
