@@ -45,7 +45,7 @@ def course(
     monkeypatch.setenv(PASSWORD_ENV, dovecot.password)
     apps: list[App] = []
 
-    def factory(*, theory_3: bool, language: str = "en") -> App:
+    def factory(*, theory_3: bool, language: str = "en", receipts: bool = True) -> App:
         text = config_text(
             database_url=database_url,
             password_env=PASSWORD_ENV,
@@ -62,6 +62,7 @@ cafile = "{smtp_sink.cafile}"
 from = "TDL course <tdl_course_mipt@protonmail.com>"
 
 [receipts]
+enabled = {"true" if receipts else "false"}
 language = "{language}"
 max_age_hours = 100000
 """
@@ -201,6 +202,20 @@ def test_recheck_is_callable_with_values_and_prints_a_table(
     code, out, _ = run_cli(capsys, app, "recheck")
     assert code == 0
     assert "Now submissions" in out
+
+
+def test_a_student_never_told_of_a_rejection_gets_a_plain_receipt(
+    dovecot, imap_folder, smtp_sink, course, capsys
+):
+    append(dovecot, imap_folder, submission("Theory 3 - Ivan Ivanov", "ivan@example.org"), ON_TIME)
+    polling.poll_and_send(course(theory_3=False, receipts=False).poll_cycle())
+    app = course(theory_3=True)
+    code, _, _ = run_cli(capsys, app, "recheck")
+    assert code == 0
+    (mail,) = smtp_sink.wait_for(1)
+    body = mail.message.get_content()
+    assert "recorded as theory-3 by Ivan Ivanov" in body
+    assert "earlier reply" not in body
 
 
 def test_accept_records_a_rejected_message_by_hand_with_a_receipt(

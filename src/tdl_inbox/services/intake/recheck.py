@@ -72,7 +72,8 @@ def recheck(
     dry_run: bool = False,
 ) -> list[Change]:
     """Record as submissions the messages rejected for their subject that ``ctx`` now accepts,
-    in one transaction (none on a dry run). Idempotent: a recorded one is no longer rejected."""
+    in one transaction (none on a dry run). Idempotent: a recorded one is no longer rejected.
+    The follow-up receipts are queued in the outbox; the caller sends it as after a poll."""
     with sessions.begin() as session:
         return recheck_in(session, store, ctx, clock(), dry_run=dry_run)
 
@@ -81,12 +82,17 @@ def recheck_in(
     session: Session, store: BlobStore, ctx: IngestContext, now: datetime, *, dry_run: bool
 ) -> list[Change]:
     """:func:`recheck` inside ``session``'s open transaction (the caller commits)."""
-    rejected = session.scalars(
+    query = (
         select(Message)
         .join(Rejection, Rejection.message_pk == Message.id)
         .options(selectinload(Message.rejection))
         .order_by(Message.arrived_at, Message.id)  # versions follow arrival order
-    ).all()
+    )
+    if not dry_run:
+        # A second recheck at the same time (the daemon's after a config reload, the admin's)
+        # waits here on PostgreSQL and then finds these rejections gone; SQLite has one writer.
+        query = query.with_for_update(of=Rejection)
+    rejected = session.scalars(query).all()
     found: list[tuple[Message, ParsedMail, Accepted]] = []
     for message in rejected:
         assert message.rejection is not None

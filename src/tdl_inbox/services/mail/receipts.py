@@ -143,6 +143,17 @@ def _counting_line(session: Session, policy: ReceiptPolicy, sub: Submission) -> 
     return t[text].format(version=counting.version, when=_local(counting.arrived_at, policy.zone))
 
 
+def _rejection_was_queued(session: Session, message: Message) -> bool:
+    """Whether the student was told the message was not recorded (the follow-up says it
+    replaces that reply only if there was one)."""
+    first = session.scalar(
+        select(OutboxItem.id).where(
+            OutboxItem.dedupe_key == f"receipt:{message.id}", OutboxItem.kind == "rejection"
+        )
+    )
+    return first is not None
+
+
 def queue_receipt(
     session: Session,
     policy: ReceiptPolicy,
@@ -169,8 +180,9 @@ def queue_receipt(
     if sub is not None:
         body = _submission_lines(session, policy, message, sub)
         if follow_up:
-            body = [t["follow_up"], "", *body]
             dedupe_key = f"receipt:{message.id}:s{sub.id}"
+            if _rejection_was_queued(session, message):
+                body = [t["follow_up"], "", *body]
     else:
         assert message.rejection is not None
         reason = message.rejection.reason if why is None else reason_text(why, policy.language)
