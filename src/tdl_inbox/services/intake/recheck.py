@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select
@@ -52,7 +52,8 @@ class Change:
 
 
 def read_raw(store: BlobStore, message: Message) -> ParsedMail:
-    """The stored message parsed again, as ingest parsed it."""
+    """The stored message parsed again, as ingest parsed it, without its attachments' bytes
+    (their blobs and rows were written at ingest; a recheck may hold many messages)."""
     try:
         raw = store.read(message.raw_sha256)
     except OSError:
@@ -60,7 +61,8 @@ def read_raw(store: BlobStore, message: Message) -> ParsedMail:
             f"the raw bytes of message m{message.id} are missing from the store "
             f"(sha256 {message.raw_sha256}); see `tdl-inbox db check`"
         ) from None
-    return parse_mail(raw)
+    mail = parse_mail(raw)
+    return replace(mail, attachments=tuple(replace(part, data=b"") for part in mail.attachments))
 
 
 def recheck(
