@@ -112,7 +112,7 @@ def test_recheck_records_mail_rejected_before_the_assignment_existed(
     code, out, _ = run_cli(capsys, app, "recheck", "--dry-run", "--json")
     assert code == 0
     planned = json.loads(out)
-    assert [(c["assignment"], c["student"], c["submission"]) for c in planned] == [
+    assert [(c["assignment"], c["student"], c["submission_ref"]) for c in planned] == [
         ("theory-3", "Ivan Ivanov", None),
         ("theory-3", "Petr Petrov", None),
         ("theory-3", "Ivan Ivanov", None),
@@ -123,17 +123,17 @@ def test_recheck_records_mail_rejected_before_the_assignment_existed(
     code, out, _ = run_cli(capsys, app, "recheck", "--json")
     assert code == 0
     changes = json.loads(out)
-    assert [(c["message"], c["student"], c["verdict"]) for c in changes] == [
-        (planned[0]["message"], "Ivan Ivanov", "on time"),
-        (planned[1]["message"], "Petr Petrov", "on time"),
-        (planned[2]["message"], "Ivan Ivanov", "LATE 1d 13h"),
+    assert [(c["message_ref"], c["student"], c["verdict"]) for c in changes] == [
+        (planned[0]["message_ref"], "Ivan Ivanov", "on time"),
+        (planned[1]["message_ref"], "Petr Petrov", "on time"),
+        (planned[2]["message_ref"], "Ivan Ivanov", "LATE 1d 13h"),
     ]
-    assert all(c["submission"].startswith("s") for c in changes)
+    assert all(c["submission_ref"].startswith("s") for c in changes)
     assert (count(app, Submission), count(app, Rejection)) == (3, 1)
 
     code, out, _ = run_cli(capsys, app, "submissions", "--json")
     rows = {row["ref"]: row for row in json.loads(out)}
-    ivan_v1, petr, ivan_v2 = (rows[c["submission"]] for c in changes)
+    ivan_v1, petr, ivan_v2 = (rows[c["submission_ref"]] for c in changes)
     # Linked to the roster as at ingest: both of Ivan's versions are one owner's.
     with app.sessions.begin() as session:
         owners = {
@@ -235,7 +235,7 @@ def test_accept_records_a_rejected_message_by_hand_with_a_receipt(
     )
     assert (code, err.count("error")) == (0, 0)
     (change,) = json.loads(out)
-    assert (change["message"], change["assignment"], change["student"], change["verdict"]) == (
+    assert (change["message_ref"], change["assignment"], change["student"], change["verdict"]) == (
         ref,
         "theory-3",
         "Ivan Ivanov",
@@ -248,7 +248,7 @@ def test_accept_records_a_rejected_message_by_hand_with_a_receipt(
 
     code, _, err = run_cli(capsys, app, "accept", ref, "-a", "theory-3", "--student", "Ivan Ivanov")
     assert code == 1
-    assert err == f"tdl-inbox: error: {ref} is already submission {change['submission']}\n"
+    assert err == f"tdl-inbox: error: {ref} is already submission {change['submission_ref']}\n"
     code, _, err = run_cli(capsys, app, "accept", ref, "-a", "theory-9", "--student", "X")
     assert code == 1
 

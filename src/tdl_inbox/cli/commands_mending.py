@@ -28,11 +28,14 @@ def _verdict(change: Change) -> str:
 
 
 def _json(change: Change) -> dict[str, Any]:
+    """Both ids as elsewhere (``receipt``): the number and its ref; the submission's are
+    null on a dry run."""
+    sid = change.submission_id
     return {
-        "message": message_ref(change.message_id),
-        "submission": None
-        if change.submission_id is None
-        else submission_ref(change.submission_id),
+        "message_id": change.message_id,
+        "message_ref": message_ref(change.message_id),
+        "submission_id": sid,
+        "submission_ref": None if sid is None else submission_ref(sid),
         "assignment": change.assignment,
         "student": change.student,
         "verdict": _verdict(change),
