@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options
+from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options, write_text
 from tdl_inbox.cli.params import assignment_option, submission_argument
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.domain.ids import Ref, message_ref, submission_ref
@@ -93,6 +93,9 @@ def recheck(state: CliState, dry_run: bool, fmt: str, as_json: bool, output: Pat
 
     app = state.app()
     changes = recheck_mail(app.sessions, app.store, app.ctx, utc_now, dry_run=dry_run)
+    if not changes and chosen_format(fmt, as_json) == "table":
+        write_text("no rejected message is a submission under the current config\n", output)
+        return
     title = "Would become submissions (dry run)" if dry_run else "Now submissions"
     _emit(title, changes, fmt, as_json, output)
     if changes and not dry_run:
