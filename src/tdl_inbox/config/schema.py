@@ -176,6 +176,11 @@ class AlertsConfig(_Section):
     after_minutes: int = Field(default=30, ge=1)
 
 
+class DaemonConfig(_Section):
+    watch_config: bool = True
+    """Re-read this file when it changes (within a few seconds), not only on SIGHUP."""
+
+
 class AssignmentConfig(_Section):
     kind: Kind
     number: int = Field(ge=0, le=999)
@@ -240,6 +245,7 @@ class Settings(_Section):
     receipts: ReceiptsConfig = Field(default_factory=ReceiptsConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    daemon: DaemonConfig = Field(default_factory=DaemonConfig)
     assignment: list[AssignmentConfig] = Field(default_factory=list)
 
     source: Path | None = Field(default=None, exclude=True)
