@@ -251,7 +251,7 @@ class Daemon:
                 return
             if requested:
                 self.reload_requested.clear()
-                self._reload("SIGHUP")
+                self._reload("SIGHUP", requested=True)
                 continue
             if not self.app.settings.daemon.watch_config:
                 continue
@@ -262,26 +262,26 @@ class Daemon:
                 pending = digest  # an editor may still be writing: act once it held for a look
             else:
                 pending = None
-                self._reload("the file changed")
+                self._reload("the file changed", requested=False)
 
-    def _reload(self, why: str) -> None:
+    def _reload(self, why: str, requested: bool) -> None:
         """Re-read the config; apply it between polls, or keep the old one and say why."""
         try:
-            self._reload_config(why)
+            self._reload_config(why, requested)
         except DatabaseFileReplaced as exc:
             self._database_lost(exc)
         except Exception:  # the watcher must outlive any surprise: the old config stays
             log.exception("config reload failed; the previous config stays in force")
 
-    def _reload_config(self, why: str) -> None:
+    def _reload_config(self, why: str, requested: bool) -> None:
         path = self.app.settings.source
         assert path is not None
         read = read_config(path)
         if read is None:
-            if why == "SIGHUP":  # changing under us: look again rather than drop the request
+            if requested:  # changing under us: look again rather than drop the request
                 self.stop.wait(WATCH_SECONDS)
                 self.reload_requested.set()
-            return
+            return  # the watcher looks again anyway
         self._config_seen = read.digest
         if read.error is not None:
             self._refuse_config(str(read.error), read.digest, needs_restart=False)

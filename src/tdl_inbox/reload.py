@@ -67,22 +67,23 @@ def content_digest(path: Path) -> str | None:
 @dataclass(frozen=True)
 class ConfigRead:
     digest: str
-    """The content's SHA-256, so that one bad file is reported once, not at every look."""
+    """SHA-256 of the content (of the error, for a file that cannot be read), so that one bad
+    file is reported once, not at every look."""
     settings: Settings | None
     error: ConfigError | None
     """The loader's one-line message naming the key, when the file is invalid."""
 
 
 def read_config(path: Path) -> ConfigRead | None:
-    """Load and validate ``path``; None when it changed while being read (or cannot be read
-    at all), so the caller looks again rather than act on half a file."""
+    """Load and validate ``path``; None when it changed while being read, so the caller looks
+    again rather than act on half a file."""
     before = content_digest(path)
-    if before is None:
-        return None
     try:
         settings, error = load_config(path), None
     except ConfigError as exc:
         settings, error = None, exc
     if content_digest(path) != before:
         return None
+    if before is None:
+        before = hashlib.sha256(str(error).encode()).hexdigest()
     return ConfigRead(before, settings, error)
