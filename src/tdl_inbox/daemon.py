@@ -6,6 +6,10 @@ refused login waits longer still. After each poll, queued mail (receipts, report
 sent; SMTP trouble never stops polling. With ``reports.cron`` set, the late and summary
 reports are e-mailed on that schedule.
 
+Watched from outside, and backed up: with ``alerts.ping_url`` each poll is reported to an
+outside monitor in the background (it never delays ingest); with ``backup.cron`` a dated
+backup is written under ``backup.dir`` on that schedule, the last ``backup.keep`` kept.
+
 The config is re-read on SIGHUP and, with ``daemon.watch_config``, when the file changes; a
 config that is invalid or needs a restart is refused with an alert, the old one staying in
 force. A valid one is swapped in between polls.
@@ -38,6 +42,7 @@ from tdl_inbox.config.schema import Settings
 from tdl_inbox.errors import ConfigError, MailboxUnavailable, TdlInboxError
 from tdl_inbox.reload import ConfigChange, compare, content_digest, read_config
 from tdl_inbox.services.mail.outbox import FlushReport
+from tdl_inbox.services.operations.backup import nightly_backup, nightly_backup_failed
 from tdl_inbox.services.operations.config_alerts import config_not_applied
 from tdl_inbox.services.operations.polling import poll_and_send
 from tdl_inbox.services.operations.status import database_file_lost, poll_failed
@@ -73,18 +78,22 @@ class Backoff:
         return self.not_before is not None and now < self.not_before
 
 
-def report_trigger(app: App) -> CronTrigger | None:
-    return settings_report_trigger(app.settings)
-
-
-def settings_report_trigger(settings: Settings) -> CronTrigger | None:
-    cron = settings.reports.cron
+def cron_trigger(settings: Settings, cron: str | None, key: str) -> CronTrigger | None:
+    """The schedule written in config key ``key`` (crontab syntax, course time)."""
     if cron is None:
         return None
     try:
         return CronTrigger.from_crontab(cron, timezone=settings.course.zone)
     except ValueError as exc:
-        raise ConfigError(f"reports.cron: {exc}") from None
+        raise ConfigError(f"{key}: {exc}") from None
+
+
+def report_trigger(app: App) -> CronTrigger | None:
+    return cron_trigger(app.settings, app.settings.reports.cron, "reports.cron")
+
+
+def backup_trigger(app: App) -> CronTrigger | None:
+    return cron_trigger(app.settings, app.settings.backup.cron, "backup.cron")
 
 
 class Daemon:
@@ -96,6 +105,7 @@ class Daemon:
         self.watch: DatabaseFileWatch | None = None
         self.lost: DatabaseFileReplaced | None = None
         self._lost_lock = threading.Lock()
+        self.pings = app.pings()
         self.poll_lock = threading.Lock()
         """Held by each poll and report run, and by a reload while it swaps the config."""
         self.scheduler: BackgroundScheduler | None = None
@@ -168,6 +178,7 @@ class Daemon:
         if self.backoff.failures:
             log.info("mailbox reachable again after %d failed polls", self.backoff.failures)
         self.backoff.succeeded()
+        self._ping(ok=True)
         if report.recorded or report.duplicates or report.uidvalidity_changed:
             log.info(
                 "poll: %d new submissions, %d rejected, %d duplicates",
@@ -179,6 +190,7 @@ class Daemon:
     def _failed(self, exc: BaseException, permanent: bool, level: int) -> None:
         delay = self.backoff.failed(utc_now(), permanent=permanent)
         log.log(level, "poll failed: %s; next attempt in %s", exc, delay)
+        self._ping(ok=False)
         try:
             with self.app.sessions.begin() as session:
                 poll_failed(session, self.app.alert_policy(), utc_now(), str(exc))
@@ -212,6 +224,58 @@ class Daemon:
         except DatabaseFileReplaced as exc:
             self._database_lost(exc)
 
+    # --- watched from outside (alerts.ping_url) and backed up (backup.cron) ---
+
+    def _ping(self, ok: bool) -> None:
+        """Tell the outside monitor how the poll went; queued, never waited for."""
+        if self.pings is not None:
+            self.pings.after_poll(ok)
+
+    def backup_job(self) -> None:
+        """Write a dated backup under ``backup.dir`` and prune to ``backup.keep``."""
+        backup = self.app.settings.backup
+        assert backup.dir is not None  # the schema requires it with backup.cron
+        try:
+            result, removed = nightly_backup(
+                self.app.install(),
+                backup.dir,
+                backup.keep,
+                utc_now(),
+                self.app.settings.course.zone,
+            )
+        except DatabaseFileReplaced as exc:
+            self._database_lost(exc)
+            return
+        except TdlInboxError as exc:
+            log.error("scheduled backup failed: %s", exc)
+            self._backup_failed(str(exc))
+            return
+        except Exception as exc:
+            log.exception("scheduled backup failed")
+            self._backup_failed(f"{type(exc).__name__}: {exc}")
+            return
+        log.info(
+            "backup written to %s (%d new store files); %d old backups removed",
+            result.directory,
+            result.store.copied_files,
+            len(removed),
+        )
+        if result.database_note:
+            log.warning("%s", result.database_note)
+
+    def _backup_failed(self, error: str) -> None:
+        try:
+            try:
+                with self.app.sessions.begin() as session:
+                    nightly_backup_failed(session, self.app.admin_mail(), error, utc_now())
+            except DatabaseFileReplaced:
+                raise
+            except Exception:
+                log.exception("could not queue the alert about the failed backup")
+            self._send_mail()
+        except DatabaseFileReplaced as exc:
+            self._database_lost(exc)
+
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info(
             "received %s: finishing the current batch, then exiting", signal.Signals(signum).name
@@ -220,6 +284,9 @@ class Daemon:
 
     def _add_report_job(self, scheduler: BackgroundScheduler, trigger: CronTrigger) -> None:
         scheduler.add_job(self.report_job, trigger, id="reports", max_instances=1, coalesce=True)
+
+    def _add_backup_job(self, scheduler: BackgroundScheduler, trigger: CronTrigger) -> None:
+        scheduler.add_job(self.backup_job, trigger, id="backup", max_instances=1, coalesce=True)
 
     # Config reload: SIGHUP, or the file changed (daemon.watch_config). One thread does both,
     # so reloads never overlap; the swap itself waits for the poll lock.
@@ -289,7 +356,8 @@ class Daemon:
         new = read.settings
         assert new is not None
         try:
-            trigger = settings_report_trigger(new)
+            reports = cron_trigger(new, new.reports.cron, "reports.cron")
+            backups = cron_trigger(new, new.backup.cron, "backup.cron")
         except ConfigError as exc:
             self._refuse_config(f"config file {path}: {exc}", read.digest, needs_restart=False)
             return
@@ -309,11 +377,17 @@ class Daemon:
         with self.poll_lock:
             old = self.app.settings
             self.app.replace_settings(new)
-            self._reschedule(change, trigger)
+            self._reschedule(change, reports, backups)
+            if change.ping_url_changed:
+                previous, self.pings = self.pings, self.app.pings()
+                if previous is not None:
+                    previous.close()
         log.info("config reloaded (%s)", why)
         self._after_reload(old, new)
 
-    def _reschedule(self, change: ConfigChange, trigger: CronTrigger | None) -> None:
+    def _reschedule(
+        self, change: ConfigChange, reports: CronTrigger | None, backups: CronTrigger | None
+    ) -> None:
         scheduler = self.scheduler
         if scheduler is None:
             return
@@ -325,9 +399,15 @@ class Daemon:
         if change.report_schedule_changed:
             if scheduler.get_job("reports") is not None:
                 scheduler.remove_job("reports")
-            if trigger is not None:
-                self._add_report_job(scheduler, trigger)
-            log.info("reports: %s", f"on '{self.app.settings.reports.cron}'" if trigger else "off")
+            if reports is not None:
+                self._add_report_job(scheduler, reports)
+            log.info("reports: %s", f"on '{self.app.settings.reports.cron}'" if reports else "off")
+        if change.backup_schedule_changed:
+            if scheduler.get_job("backup") is not None:
+                scheduler.remove_job("backup")
+            if backups is not None:
+                self._add_backup_job(scheduler, backups)
+            log.info("backups: %s", f"on '{self.app.settings.backup.cron}'" if backups else "off")
 
     def _refuse_config(self, problem: str, digest: str, needs_restart: bool) -> None:
         log.error("config not reloaded, the previous one stays in force: %s", problem)
@@ -355,6 +435,7 @@ class Daemon:
     def run(self) -> None:
         signal.signal(signal.SIGHUP, self._on_reload_signal)
         trigger = report_trigger(self.app)
+        backups = backup_trigger(self.app)
         with daemon_lock(self.app.engine):
             self.watch = watch_database_file(self.app.engine)
             signal.signal(signal.SIGTERM, self._on_signal)
@@ -372,6 +453,8 @@ class Daemon:
             )
             if trigger is not None:
                 self._add_report_job(scheduler, trigger)
+            if backups is not None:
+                self._add_backup_job(scheduler, backups)
             scheduler.start()
             self._start_config_reload(scheduler)
             log.info(
@@ -386,6 +469,8 @@ class Daemon:
             finally:
                 self._stop_config_reload()
                 scheduler.shutdown(wait=True)
+                if self.pings is not None:
+                    self.pings.close()
             log.info("daemon stopped")
         if self.lost is not None:
             raise self.lost

@@ -32,6 +32,9 @@ class ConfigChange:
     poll_interval_changed: bool
     report_schedule_changed: bool
     """``reports.cron`` or ``course.timezone`` (the time zone the cron runs in) changed."""
+    backup_schedule_changed: bool
+    """``backup.cron`` or ``course.timezone`` changed."""
+    ping_url_changed: bool
     any: bool
 
 
@@ -41,6 +44,7 @@ def compare(old: Settings, new: Settings) -> ConfigChange:
         for key, section, name in RESTART_ONLY
         if getattr(getattr(old, section), name) != getattr(getattr(new, section), name)
     )
+    zone_changed = old.course.timezone != new.course.timezone
     return ConfigChange(
         needs_restart=restart,
         assignments_changed=(
@@ -49,9 +53,9 @@ def compare(old: Settings, new: Settings) -> ConfigChange:
         poll_interval_changed=(
             old.mailbox.poll_interval_seconds != new.mailbox.poll_interval_seconds
         ),
-        report_schedule_changed=(
-            old.reports.cron != new.reports.cron or old.course.timezone != new.course.timezone
-        ),
+        report_schedule_changed=old.reports.cron != new.reports.cron or zone_changed,
+        backup_schedule_changed=old.backup.cron != new.backup.cron or zone_changed,
+        ping_url_changed=old.alerts.ping_url != new.alerts.ping_url,
         any=old != new,
     )
 

@@ -75,11 +75,17 @@ def test_schedule_changes_are_told_apart_from_the_rest():
     old = settings()
     assert compare(old, settings(mailbox={"poll_interval_seconds": 30})).poll_interval_changed
     assert compare(old, settings(reports={"cron": "0 8 * * *"})).report_schedule_changed
-    # The cron runs in the course's zone.
-    assert compare(old, settings(course={"timezone": "UTC"})).report_schedule_changed
+    assert compare(old, settings(backup={"cron": "0 3 * * *", "dir": "b"})).backup_schedule_changed
+    assert compare(old, settings(alerts={"ping_url": "https://hc.example/x"})).ping_url_changed
+    # The crons run in the course's zone.
+    zone = compare(old, settings(course={"timezone": "UTC"}))
+    assert zone.report_schedule_changed
+    assert zone.backup_schedule_changed
     receipts = compare(old, settings(receipts={"language": "ru"}))
     assert receipts.any
     assert not receipts.poll_interval_changed
     assert not receipts.report_schedule_changed
+    assert not receipts.backup_schedule_changed
+    assert not receipts.ping_url_changed
     assert not receipts.assignments_changed
     assert receipts.needs_restart == ()

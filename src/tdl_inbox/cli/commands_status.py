@@ -39,6 +39,12 @@ def status(state: CliState, fmt: str, as_json: bool, output: Path | None) -> Non
         ["messages recorded today", str(info.messages_recorded_today)],
         ["UIDVALIDITY changes seen", str(info.uidvalidity_changes)],
         ["outbox waiting / failed", f"{info.outbox_pending} / {info.outbox_failed}"],
+        [
+            "last ping",
+            f"{short_time(info.last_ping_at, zone)} {info.last_ping_result}"
+            if info.last_ping_at
+            else "never",
+        ],
     ]
     emit_table("tdl-inbox status", ["", ""], rows, output)
 

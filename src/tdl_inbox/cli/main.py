@@ -30,6 +30,10 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         "commands_data",
         "List configured assignments, their deadlines, overrides and extensions.",
     ),
+    "backup": (
+        "commands_backup",
+        "Copy the database and the store into DIRECTORY (again: only what is new).",
+    ),
     "check": ("commands_setup", "Validate the config, log in to the mailbox, open the database."),
     "choose": (
         "commands_roster",
@@ -90,6 +94,10 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         "Attach submission ID (s18, or 18) to STUDENT, overriding automatic linking.",
     ),
     "report": ("commands_report", "Late versions, missing students, and a per-assignment summary."),
+    "restore": (
+        "commands_backup",
+        "Fill the configured (empty) database and store from the backup in DIRECTORY.",
+    ),
     "roster": ("commands_roster", "List the roster (subcommands: import, add, remove, link)."),
     "run": ("commands_mail", "Poll the mailbox every mailbox.poll_interval_seconds until stopped."),
     "show": (

@@ -105,6 +105,12 @@ def poll_failed(session: Session, policy: AlertPolicy, now: datetime, error: str
         _set(session, "failure_alert", "sent", now)
 
 
+def record_ping(session: Session, now: datetime, result: str) -> None:
+    """Note the outcome of the latest ping of ``alerts.ping_url`` (never the URL itself)."""
+    _set(session, "last_ping_at", now.isoformat(), now)
+    _set(session, "last_ping_result", result, now)
+
+
 def database_file_lost(
     policy: AlertPolicy, open_sender: SenderFactory, error: str, now: datetime
 ) -> int:
@@ -134,6 +140,10 @@ class Status:
     outbox_pending: int
     outbox_failed: int
     daemon_running: bool
+    last_ping_at: datetime | None = None
+    last_ping_result: str | None = None
+    """``success ping: HTTP 200``, ``fail ping: HTTP 200`` (a failed poll reported), or
+    ``... ping: not delivered: timed out`` when the monitor was not reached."""
 
 
 def daemon_status(
@@ -167,4 +177,6 @@ def current_status(
         outbox_pending=count(OutboxItem.status.in_(("pending", "sending"))),
         outbox_failed=count(OutboxItem.status == "failed"),
         daemon_running=daemon_running,
+        last_ping_at=_time(_get(session, "last_ping_at")),
+        last_ping_result=_get(session, "last_ping_result"),
     )
