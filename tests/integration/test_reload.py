@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -95,9 +96,9 @@ recipients = ["admin@example.org"]
             "deadline_after_days = 21\n", f"deadline_after_days = 21\n{course_extra}"
         )
 
-    def write(self, **options: object) -> float:
+    def write(self, **options: Any) -> float:
         """Write the config; returns the monotonic time it was written at."""
-        self.path.write_text(self.text(**options), encoding="utf-8")  # type: ignore[arg-type]
+        self.path.write_text(self.text(**options), encoding="utf-8")
         return time.monotonic()
 
 
@@ -166,7 +167,7 @@ def send(setup: Setup, subject: str, minutes: int) -> None:
 
 
 def outcome(app: App, subject: str) -> str | None:
-    """ "submission" or "rejected" once the message is recorded, else None."""
+    """What the message was recorded as ("submission", "rejected"); None until recorded."""
     with app.sessions.begin() as session:
         row = session.execute(
             select(Submission.assignment, Rejection.reason)
@@ -177,7 +178,9 @@ def outcome(app: App, subject: str) -> str | None:
         ).one_or_none()
     if row is None:
         return None
-    return "submission" if row.assignment is not None else "rejected"
+    if row.assignment is not None:
+        return "submission"
+    return "rejected" if row.reason is not None else "neither"
 
 
 def wait_recorded(app: App, subject: str) -> str:
