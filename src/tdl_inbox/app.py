@@ -153,6 +153,14 @@ class App:
     def __post_init__(self) -> None:
         self.ctx = ingest_context(self.settings)
 
+    def replace_settings(self, settings: Settings) -> None:
+        """Swap in a re-read config, its context built first so no reader sees half of it.
+
+        The engine and the store stay: the daemon refuses a config that moves them.
+        """
+        ctx = ingest_context(settings)
+        self.settings, self.ctx = settings, ctx
+
     def open_mailbox(self) -> ImapMailbox:
         from tdl_inbox.adapters.imap import ImapMailbox
 

@@ -10,6 +10,10 @@ Watched from outside, and backed up: with ``alerts.ping_url`` each poll is repor
 outside monitor in the background (it never delays ingest); with ``backup.cron`` a dated
 backup is written under ``backup.dir`` on that schedule, the last ``backup.keep`` kept.
 
+The config is re-read on SIGHUP and, with ``daemon.watch_config``, when the file changes; a
+config that is invalid or needs a restart is refused with an alert, the old one staying in
+force. A valid one is swapped in between polls.
+
 If the SQLite database file is removed or replaced while it runs, the daemon stops (exit 1)
 with an alert instead of recording into a file nobody will read; the mailbox still holds
 everything, so a restart on a database records it.
@@ -34,15 +38,20 @@ from tdl_inbox.adapters.db.engine import (
 )
 from tdl_inbox.adapters.lock import daemon_lock
 from tdl_inbox.app import App, utc_now
+from tdl_inbox.config.schema import Settings
 from tdl_inbox.errors import ConfigError, MailboxUnavailable, TdlInboxError
+from tdl_inbox.reload import ConfigChange, compare, content_digest, read_config
 from tdl_inbox.services.mail.outbox import FlushReport
 from tdl_inbox.services.operations.backup import nightly_backup, nightly_backup_failed
+from tdl_inbox.services.operations.config_alerts import config_not_applied
 from tdl_inbox.services.operations.polling import poll_and_send
 from tdl_inbox.services.operations.status import database_file_lost, poll_failed
 from tdl_inbox.services.reporting.mailing import queue_report_mail
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(minutes=10)
+WATCH_SECONDS = 1.0
+"""How often the config file is looked at; a change is acted on once it held for one look."""
 
 
 @dataclass
@@ -69,22 +78,22 @@ class Backoff:
         return self.not_before is not None and now < self.not_before
 
 
-def cron_trigger(app: App, cron: str | None, key: str) -> CronTrigger | None:
+def cron_trigger(settings: Settings, cron: str | None, key: str) -> CronTrigger | None:
     """The schedule written in config key ``key`` (crontab syntax, course time)."""
     if cron is None:
         return None
     try:
-        return CronTrigger.from_crontab(cron, timezone=app.settings.course.zone)
+        return CronTrigger.from_crontab(cron, timezone=settings.course.zone)
     except ValueError as exc:
         raise ConfigError(f"{key}: {exc}") from None
 
 
 def report_trigger(app: App) -> CronTrigger | None:
-    return cron_trigger(app, app.settings.reports.cron, "reports.cron")
+    return cron_trigger(app.settings, app.settings.reports.cron, "reports.cron")
 
 
 def backup_trigger(app: App) -> CronTrigger | None:
-    return cron_trigger(app, app.settings.backup.cron, "backup.cron")
+    return cron_trigger(app.settings, app.settings.backup.cron, "backup.cron")
 
 
 class Daemon:
@@ -97,6 +106,14 @@ class Daemon:
         self.lost: DatabaseFileReplaced | None = None
         self._lost_lock = threading.Lock()
         self.pings = app.pings()
+        self.poll_lock = threading.Lock()
+        """Held by each poll and report run, and by a reload while it swaps the config."""
+        self.scheduler: BackgroundScheduler | None = None
+        self.reload_requested = threading.Event()
+        source = app.settings.source
+        self._config_seen = None if source is None else content_digest(source)
+        """The config content last applied or refused: the watcher acts only on another."""
+        self._config_watcher: threading.Thread | None = None
 
     def check_database(self) -> None:
         """Stop if the database file is not the one opened at start."""
@@ -127,7 +144,8 @@ class Daemon:
 
     def poll_job(self) -> None:
         try:
-            self._poll()
+            with self.poll_lock:
+                self._poll()
         except DatabaseFileReplaced as exc:
             self._database_lost(exc)
 
@@ -195,13 +213,14 @@ class Daemon:
     def report_job(self) -> None:
         """E-mail the summary and late reports (``reports.cron``)."""
         try:
-            try:
-                queue_report_mail(self.app.report_scope(), self.app.admin_mail())
-            except DatabaseFileReplaced:
-                raise
-            except Exception:
-                log.exception("could not prepare the scheduled reports")
-            self._send_mail()
+            with self.poll_lock:
+                try:
+                    queue_report_mail(self.app.report_scope(), self.app.admin_mail())
+                except DatabaseFileReplaced:
+                    raise
+                except Exception:
+                    log.exception("could not prepare the scheduled reports")
+                self._send_mail()
         except DatabaseFileReplaced as exc:
             self._database_lost(exc)
 
@@ -263,7 +282,158 @@ class Daemon:
         )
         self.stop.set()
 
+    def _add_report_job(self, scheduler: BackgroundScheduler, trigger: CronTrigger) -> None:
+        scheduler.add_job(self.report_job, trigger, id="reports", max_instances=1, coalesce=True)
+
+    def _add_backup_job(self, scheduler: BackgroundScheduler, trigger: CronTrigger) -> None:
+        scheduler.add_job(self.backup_job, trigger, id="backup", max_instances=1, coalesce=True)
+
+    # Config reload: SIGHUP, or the file changed (daemon.watch_config). One thread does both,
+    # so reloads never overlap; the swap itself waits for the poll lock.
+
+    def _on_reload_signal(self, _signum: int, _frame: FrameType | None) -> None:
+        self.reload_requested.set()
+
+    def _start_config_reload(self, scheduler: BackgroundScheduler) -> None:
+        self.scheduler = scheduler
+        if self.app.settings.source is None:  # settings not read from a file: nothing to re-read
+            return
+        self._config_watcher = threading.Thread(
+            target=self._watch_config, name="config-watch", daemon=True
+        )
+        self._config_watcher.start()
+
+    def _stop_config_reload(self) -> None:
+        self.stop.set()
+        if self._config_watcher is not None:
+            self._config_watcher.join()
+
+    def _watch_config(self) -> None:
+        path = self.app.settings.source
+        assert path is not None
+        pending: str | None = None
+        while not self.stop.is_set():
+            requested = self.reload_requested.wait(WATCH_SECONDS)
+            if self.stop.is_set():
+                return
+            if requested:
+                self.reload_requested.clear()
+                self._reload("SIGHUP", requested=True)
+                continue
+            if not self.app.settings.daemon.watch_config:
+                continue
+            digest = content_digest(path)
+            if digest is None or digest == self._config_seen:
+                pending = None  # unreadable: an editor replacing it, or gone (SIGHUP reports that)
+            elif digest != pending:
+                pending = digest  # an editor may still be writing: act once it held for a look
+            else:
+                pending = None
+                self._reload("the file changed", requested=False)
+
+    def _reload(self, why: str, requested: bool) -> None:
+        """Re-read the config; apply it between polls, or keep the old one and say why."""
+        try:
+            self._reload_config(why, requested)
+        except DatabaseFileReplaced as exc:
+            self._database_lost(exc)
+        except Exception:  # the watcher must outlive any surprise: the old config stays
+            log.exception("config reload failed; the previous config stays in force")
+
+    def _reload_config(self, why: str, requested: bool) -> None:
+        path = self.app.settings.source
+        assert path is not None
+        read = read_config(path)
+        if read is None:
+            if requested:  # changing under us: look again rather than drop the request
+                self.stop.wait(WATCH_SECONDS)
+                self.reload_requested.set()
+            return  # the watcher looks again anyway
+        self._config_seen = read.digest
+        if read.error is not None:
+            self._refuse_config(str(read.error), read.digest, needs_restart=False)
+            return
+        new = read.settings
+        assert new is not None
+        try:
+            reports = cron_trigger(new, new.reports.cron, "reports.cron")
+            backups = cron_trigger(new, new.backup.cron, "backup.cron")
+        except ConfigError as exc:
+            self._refuse_config(f"config file {path}: {exc}", read.digest, needs_restart=False)
+            return
+        change = compare(self.app.settings, new)
+        if change.needs_restart:
+            keys = ", ".join(change.needs_restart)
+            self._refuse_config(
+                f"config file {path}: {keys} changed, which the running daemon cannot apply: "
+                "it needs a restart",
+                read.digest,
+                needs_restart=True,
+            )
+            return
+        if not change.any:
+            log.info("config re-read (%s): nothing changed", why)
+            return
+        with self.poll_lock:
+            old = self.app.settings
+            self.app.replace_settings(new)
+            self._reschedule(change, reports, backups)
+            if change.ping_url_changed:
+                previous, self.pings = self.pings, self.app.pings()
+                if previous is not None:
+                    previous.close()
+        log.info("config reloaded (%s)", why)
+        self._after_reload(old, new)
+
+    def _reschedule(
+        self, change: ConfigChange, reports: CronTrigger | None, backups: CronTrigger | None
+    ) -> None:
+        scheduler = self.scheduler
+        if scheduler is None:
+            return
+        if change.poll_interval_changed:
+            seconds = self.app.settings.mailbox.poll_interval_seconds
+            self.backoff.interval = timedelta(seconds=seconds)
+            scheduler.reschedule_job("poll", trigger="interval", seconds=seconds)
+            log.info("polling every %ss now", seconds)
+        if change.report_schedule_changed:
+            if scheduler.get_job("reports") is not None:
+                scheduler.remove_job("reports")
+            if reports is not None:
+                self._add_report_job(scheduler, reports)
+            log.info("reports: %s", f"on '{self.app.settings.reports.cron}'" if reports else "off")
+        if change.backup_schedule_changed:
+            if scheduler.get_job("backup") is not None:
+                scheduler.remove_job("backup")
+            if backups is not None:
+                self._add_backup_job(scheduler, backups)
+            log.info("backups: %s", f"on '{self.app.settings.backup.cron}'" if backups else "off")
+
+    def _refuse_config(self, problem: str, digest: str, needs_restart: bool) -> None:
+        log.error("config not reloaded, the previous one stays in force: %s", problem)
+        try:
+            with self.poll_lock:
+                with self.app.sessions.begin() as session:
+                    config_not_applied(
+                        session, self.app.admin_mail(), utc_now(), problem, digest, needs_restart
+                    )
+                self._send_mail()
+        except DatabaseFileReplaced:
+            raise
+        except Exception:  # the log line above stands
+            log.exception("could not queue the alert about the config")
+
+    def _after_reload(self, old: Settings, new: Settings) -> None:
+        """What follows a reload besides the swap itself."""
+        if compare(old, new).assignments_changed:
+            self.on_assignments_changed()
+
+    def on_assignments_changed(self) -> None:
+        """Mail rejected for an unknown assignment or kind may be accepted now."""
+        log.info("assignments or kind aliases changed")
+
     def run(self) -> None:
+        signal.signal(signal.SIGHUP, self._on_reload_signal)
         trigger = report_trigger(self.app)
         backups = backup_trigger(self.app)
         with daemon_lock(self.app.engine):
@@ -282,14 +452,11 @@ class Daemon:
                 next_run_time=datetime.now(UTC),
             )
             if trigger is not None:
-                scheduler.add_job(
-                    self.report_job, trigger, id="reports", max_instances=1, coalesce=True
-                )
+                self._add_report_job(scheduler, trigger)
             if backups is not None:
-                scheduler.add_job(
-                    self.backup_job, backups, id="backup", max_instances=1, coalesce=True
-                )
+                self._add_backup_job(scheduler, backups)
             scheduler.start()
+            self._start_config_reload(scheduler)
             log.info(
                 "daemon started: polling %s every %ss%s",
                 self.app.settings.mailbox.folder,
@@ -300,6 +467,7 @@ class Daemon:
                 while not self.stop.wait(1.0):
                     self.check_database()  # notice a removed file between polls too
             finally:
+                self._stop_config_reload()
                 scheduler.shutdown(wait=True)
                 if self.pings is not None:
                     self.pings.close()

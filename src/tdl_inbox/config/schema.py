@@ -206,6 +206,11 @@ class BackupConfig(_Section):
         return self
 
 
+class DaemonConfig(_Section):
+    watch_config: bool = True
+    """Re-read this file when it changes (within a few seconds), not only on SIGHUP."""
+
+
 class AssignmentConfig(_Section):
     kind: Kind
     number: int = Field(ge=0, le=999)
@@ -271,6 +276,7 @@ class Settings(_Section):
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     backup: BackupConfig = Field(default_factory=BackupConfig)
+    daemon: DaemonConfig = Field(default_factory=DaemonConfig)
     assignment: list[AssignmentConfig] = Field(default_factory=list)
 
     source: Path | None = Field(default=None, exclude=True)
