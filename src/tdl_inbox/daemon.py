@@ -429,8 +429,25 @@ class Daemon:
             self.on_assignments_changed()
 
     def on_assignments_changed(self) -> None:
-        """Mail rejected for an unknown assignment or kind may be accepted now."""
-        log.info("assignments or kind aliases changed")
+        """Mail rejected for an unknown assignment or kind may be accepted now: record it (each
+        student gets a follow-up receipt), as ``tdl-inbox recheck`` does."""
+        from tdl_inbox.services.intake.recheck import recheck
+
+        try:
+            with self.poll_lock:
+                changes = recheck(self.app.sessions, self.app.store, self.app.ctx, utc_now)
+        except DatabaseFileReplaced as exc:
+            self._database_lost(exc)
+            return
+        except Exception:
+            log.exception("re-checking rejected mail after the reload failed")
+            return
+        log.info(
+            "assignments or kind aliases changed: %d rejected message(s) are submissions now",
+            len(changes),
+        )
+        if changes:
+            self._send_mail()
 
     def run(self) -> None:
         signal.signal(signal.SIGHUP, self._on_reload_signal)

@@ -62,6 +62,7 @@ class Setup:
         poll_interval_seconds: int = 5,
         reports: str = "",
         course_extra: str = "",
+        receipts: bool = False,
     ) -> str:
         sections = f"""
 [smtp]
@@ -72,7 +73,8 @@ cafile = "{self.smtp.cafile}"
 from = "TDL course <course@example.org>"
 
 [receipts]
-enabled = false
+enabled = {str(receipts).lower()}
+max_age_hours = 100000
 
 [reports]
 {reports}
@@ -213,9 +215,36 @@ def test_unwatched_changes_wait_for_sighup_which_applies_a_new_assignment(setup,
 
         running.hup()
         running.wait_log("config reloaded (SIGHUP)")
-        assert len(running.lines("assignments or kind aliases changed")) == 1
+        running.wait_log("1 rejected message(s) are submissions now")
+        # The mail rejected before the reload was re-checked against the new config.
+        assert outcome(app, "Theory 3 - Anna Petrova") == "submission"
         send(config, "Theory 3 - Boris Sidorov", 2)
         assert wait_recorded(app, "Theory 3 - Boris Sidorov") == "submission"
+    finally:
+        running.stop()
+
+
+def test_a_reload_adding_an_assignment_records_its_rejected_mail_with_one_receipt(setup, dovecot):
+    config, app = setup
+    config.write(receipts=True)
+    running = Running(config, cli_env(dovecot.password))
+    try:
+        send(config, "Theory 3 - Anna Petrova", 1)
+        assert wait_recorded(app, "Theory 3 - Anna Petrova") == "rejected"
+        wait_until(lambda: len(config.smtp.messages()) == 1, what="the rejection receipt")
+
+        config.write(receipts=True, assignments=ASSIGNMENTS_2019 + THEORY_3)
+        running.hup()
+        running.wait_log("1 rejected message(s) are submissions now")
+        assert outcome(app, "Theory 3 - Anna Petrova") == "submission"
+        wait_until(lambda: len(config.smtp.messages()) == 2, what="the follow-up receipt")
+
+        # Re-reading an unchanged file (another SIGHUP) neither records nor sends anything.
+        running.hup()
+        running.wait_log("nothing changed")
+        subjects = [m["Subject"] for m in config.smtp.messages()]
+        assert len(subjects) == 2
+        assert all("Theory 3 - Anna Petrova" in s for s in subjects)
     finally:
         running.stop()
 
@@ -234,6 +263,7 @@ def test_a_changed_file_applies_within_five_seconds_without_a_signal(setup, dove
         )
         running.wait_log("config reloaded (the file changed)", timeout=WATCH_BOUND)
         assert time.monotonic() - written < WATCH_BOUND
+        running.wait_log("assignments or kind aliases changed")
         assert len(running.lines("assignments or kind aliases changed")) == 1
         assert len(running.lines("polling every 5s now")) == 1
         assert len(running.lines("reports: on '0 8 * * *'")) == 1
