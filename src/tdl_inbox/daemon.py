@@ -31,8 +31,10 @@ from tdl_inbox.adapters.db.engine import (
 from tdl_inbox.adapters.lock import daemon_lock
 from tdl_inbox.app import App, utc_now
 from tdl_inbox.errors import ConfigError, MailboxUnavailable, TdlInboxError
+from tdl_inbox.services.intake.push import PollRunner, PushSettings
 from tdl_inbox.services.mail.outbox import FlushReport
 from tdl_inbox.services.operations.polling import poll_and_send
+from tdl_inbox.services.operations.pushing import Push, start_push
 from tdl_inbox.services.operations.status import database_file_lost, poll_failed
 from tdl_inbox.services.reporting.mailing import queue_report_mail
 
@@ -83,6 +85,8 @@ class Daemon:
         self.watch: DatabaseFileWatch | None = None
         self.lost: DatabaseFileReplaced | None = None
         self._lost_lock = threading.Lock()
+        self.polls = PollRunner(self._poll_job)
+        self.push: Push | None = None
 
     def check_database(self) -> None:
         """Stop if the database file is not the one opened at start."""
@@ -112,6 +116,10 @@ class Daemon:
             log.exception("could not mail the alert")
 
     def poll_job(self) -> None:
+        """One poll at a time, whether the interval or IDLE asks (see ``PollRunner``)."""
+        self.polls.run()
+
+    def _poll_job(self) -> None:
         try:
             self._poll()
         except DatabaseFileReplaced as exc:
@@ -189,6 +197,33 @@ class Daemon:
         except DatabaseFileReplaced as exc:
             self._database_lost(exc)
 
+    # ------------------------------------------------------------ push (IMAP IDLE)
+    def start_push(self) -> None:
+        """Idle on the folder (``mailbox.idle``): new mail wakes ``poll_job`` at once; the
+        interval poll stays as the safety net."""
+        mailbox = self.app.settings.mailbox
+        settings = PushSettings(
+            folder=mailbox.folder,
+            renew_seconds=mailbox.idle_renew_seconds,
+            probe_seconds=mailbox.timeout_seconds,
+            recheck_seconds=mailbox.poll_interval_seconds,
+        )
+        self.push = start_push(
+            mailbox.idle,
+            self.app.open_mailbox,
+            settings,
+            self.app.sessions,
+            self.polls,
+            utc_now,
+            self.stop,
+            may_connect=lambda: not self.backoff.waiting(utc_now()),
+        )
+
+    def stop_push(self) -> None:
+        """After ``stop`` is set: the watcher leaves IDLE and logs out (socket timeout bound)."""
+        if self.push is not None:
+            self.push.join(timeout=2 * self.app.settings.mailbox.timeout_seconds + 5)
+
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info(
             "received %s: finishing the current batch, then exiting", signal.Signals(signum).name
@@ -217,6 +252,7 @@ class Daemon:
                     self.report_job, trigger, id="reports", max_instances=1, coalesce=True
                 )
             scheduler.start()
+            self.start_push()
             log.info(
                 "daemon started: polling %s every %ss%s",
                 self.app.settings.mailbox.folder,
@@ -227,6 +263,8 @@ class Daemon:
                 while not self.stop.wait(1.0):
                     self.check_database()  # notice a removed file between polls too
             finally:
+                self.stop.set()
+                self.stop_push()
                 scheduler.shutdown(wait=True)
             log.info("daemon stopped")
         if self.lost is not None:
