@@ -216,7 +216,7 @@ class Daemon:
             self.polls,
             utc_now,
             self.stop,
-            may_connect=lambda: not self.backoff.waiting(utc_now()),
+            reachable=self.backoff.succeeded,
         )
 
     def stop_push(self) -> None:

@@ -83,7 +83,8 @@ class PushEvents(Protocol):
     """What the watcher tells its owner."""
 
     def mode(self, mode: PushMode) -> None:
-        """IDLE established (``idle``), or lost or not offered (``polling``)."""
+        """IDLE established (``idle``: the server is reachable), or lost or not offered
+        (``polling``)."""
 
     def new_mail(self) -> None:
         """The server reported new mail in IDLE: poll now."""
@@ -112,21 +113,15 @@ class IdleWatcher:
         settings: PushSettings,
         events: PushEvents,
         stop: threading.Event,
-        may_connect: Callable[[], bool] = lambda: True,
     ) -> None:
         self.open_mailbox = open_mailbox
         self.settings = settings
         self.events = events
         self.stop = stop
-        self.may_connect = may_connect
-        """False while the poll backs off from a failing server: no reconnect meanwhile."""
         self.failures = 0
 
     def run(self) -> None:
         while not self.stop.is_set():
-            if not self.may_connect():
-                self.stop.wait(STOP_CHECK_SECONDS)
-                continue
             try:
                 offered = self._session()
             except TdlInboxError as exc:
@@ -141,6 +136,8 @@ class IdleWatcher:
                 self.stop.wait(self.settings.recheck_seconds)
 
     def _lost(self, reason: str) -> None:
+        # Reconnects back off on their own scale: the poll's is in poll intervals, and a
+        # five-minute interval would leave a deadline night without push after one blip.
         self.failures += 1
         delay = min(MAX_RETRY_SECONDS, 2.0 ** (self.failures - 1))
         log.warning("IDLE connection lost: %s; reconnecting in %.0f s", reason, delay)

@@ -24,8 +24,11 @@ class PushRecorder:
     sessions: sessionmaker[Session]
     polls: PollRunner
     clock: Clock
+    reachable: Callable[[], None]
 
     def mode(self, mode: PushMode) -> None:
+        if mode == "idle":
+            self.reachable()
         self._record(lambda session: push_mode_changed(session, mode, self.clock()))
 
     def new_mail(self) -> None:
@@ -64,15 +67,18 @@ def start_push(
     polls: PollRunner,
     clock: Clock,
     stop: threading.Event,
-    may_connect: Callable[[], bool],
+    reachable: Callable[[], None],
 ) -> Push:
-    """Record the mode, and with ``enabled`` start idling on ``settings.folder``."""
-    recorder = PushRecorder(sessions, polls, clock)
+    """Record the mode, and with ``enabled`` start idling on ``settings.folder``.
+
+    ``reachable`` is called when IDLE is (re)established: the server answers again, so the
+    poll that follows must not wait out a backoff (it checks for mail missed meanwhile)."""
+    recorder = PushRecorder(sessions, polls, clock, reachable)
     recorder.mode("polling")
     push = Push()
     if not enabled:
         return push
-    watcher = IdleWatcher(open_mailbox, settings, recorder, stop, may_connect)
+    watcher = IdleWatcher(open_mailbox, settings, recorder, stop)
     for name, target in (
         ("tdl-inbox-push-poll", lambda: polls.serve(stop)),
         ("tdl-inbox-idle", watcher.run),
