@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from tdl_inbox_dev.dovecot import Dovecot
 
 from faults.helpers import message_count, recorded, store_problems
 from servers.imap_fill import multiappend
 from support import cli, cli_env, submission, wait_for, wait_until
 from tdl_inbox.adapters.db.models import DaemonState, OutboxItem
+from tdl_inbox_dev.dovecot import Dovecot
 
 BASE = datetime(2019, 3, 10, 12, 0, tzinfo=UTC)
 # Dovecot 2.3's capabilities after login, less IDLE (``imap_capability`` replaces the list).
