@@ -62,6 +62,11 @@ class Backoff:
     def succeeded(self) -> None:
         self.failures, self.not_before = 0, None
 
+    def retry_now(self) -> None:
+        """The server answers again (IDLE reconnected): poll at once, still counting as a
+        recovery from the failures."""
+        self.not_before = None
+
     def waiting(self, now: datetime) -> bool:
         return self.not_before is not None and now < self.not_before
 
@@ -86,6 +91,7 @@ class Daemon:
         self.lost: DatabaseFileReplaced | None = None
         self._lost_lock = threading.Lock()
         self.polls = PollRunner(self._poll_job)
+        self.successful_polls = 0
         self.push: Push | None = None
 
     def check_database(self) -> None:
@@ -154,6 +160,7 @@ class Daemon:
         if self.backoff.failures:
             log.info("mailbox reachable again after %d failed polls", self.backoff.failures)
         self.backoff.succeeded()
+        self.successful_polls += 1
         if report.recorded or report.duplicates or report.uidvalidity_changed:
             log.info(
                 "poll: %d new submissions, %d rejected, %d duplicates",
@@ -216,7 +223,8 @@ class Daemon:
             self.polls,
             utc_now,
             self.stop,
-            reachable=self.backoff.succeeded,
+            reachable=self.backoff.retry_now,
+            successful_polls=lambda: self.successful_polls,
         )
 
     def stop_push(self) -> None:

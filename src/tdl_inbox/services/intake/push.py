@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from tdl_inbox.errors import TdlInboxError
+from tdl_inbox.errors import MailboxUnavailable, TdlInboxError
 from tdl_inbox.services.intake.ports import PushMailbox, PushMailboxFactory
 
 log = logging.getLogger(__name__)
@@ -113,19 +113,31 @@ class IdleWatcher:
         settings: PushSettings,
         events: PushEvents,
         stop: threading.Event,
+        successful_polls: Callable[[], int],
     ) -> None:
         self.open_mailbox = open_mailbox
         self.settings = settings
         self.events = events
         self.stop = stop
+        self.successful_polls = successful_polls
+        """How many polls have worked so far: IDLE starts after the first, and after a refused
+        login or certificate waits for the next, so a wrong password is tried by the poll
+        alone, on its backoff."""
         self.failures = 0
 
     def run(self) -> None:
+        if not self._wait_for_a_poll_after(0):
+            return
         while not self.stop.is_set():
             try:
                 offered = self._session()
-            except TdlInboxError as exc:
+            except MailboxUnavailable as exc:
                 self._lost(str(exc))
+                continue
+            except TdlInboxError as exc:
+                log.warning("IDLE refused: %s; trying again after the next successful poll", exc)
+                self.events.mode("polling")
+                self._wait_for_a_poll_after(self.successful_polls())
                 continue
             except Exception as exc:
                 log.exception("IDLE failed unexpectedly")
@@ -134,6 +146,12 @@ class IdleWatcher:
             if not offered:
                 self.events.mode("polling")
                 self.stop.wait(self.settings.recheck_seconds)
+
+    def _wait_for_a_poll_after(self, count: int) -> bool:
+        while self.successful_polls() <= count:
+            if self.stop.wait(STOP_CHECK_SECONDS):
+                return False
+        return True
 
     def _lost(self, reason: str) -> None:
         # Reconnects back off on their own scale: the poll's is in poll intervals, and a

@@ -68,17 +68,19 @@ def start_push(
     clock: Clock,
     stop: threading.Event,
     reachable: Callable[[], None],
+    successful_polls: Callable[[], int],
 ) -> Push:
     """Record the mode, and with ``enabled`` start idling on ``settings.folder``.
 
     ``reachable`` is called when IDLE is (re)established: the server answers again, so the
-    poll that follows must not wait out a backoff (it checks for mail missed meanwhile)."""
+    poll that follows must not wait out a backoff (it checks for mail missed meanwhile).
+    ``successful_polls`` counts the polls that worked (see ``IdleWatcher``)."""
     recorder = PushRecorder(sessions, polls, clock, reachable)
     recorder.mode("polling")
     push = Push()
     if not enabled:
         return push
-    watcher = IdleWatcher(open_mailbox, settings, recorder, stop)
+    watcher = IdleWatcher(open_mailbox, settings, recorder, stop, successful_polls)
     for name, target in (
         ("tdl-inbox-push-poll", lambda: polls.serve(stop)),
         ("tdl-inbox-idle", watcher.run),
