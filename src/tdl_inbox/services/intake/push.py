@@ -76,7 +76,10 @@ class PollRunner:
         while not stop.is_set():
             if self._wanted.wait(STOP_CHECK_SECONDS) and not stop.is_set():
                 self._wanted.clear()
-                self.run()
+                try:
+                    self.run()
+                except Exception:  # the interval poll goes on; so must the pushed ones
+                    log.exception("a pushed poll failed unexpectedly")
 
 
 class PushEvents(Protocol):
