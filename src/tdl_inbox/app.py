@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from tdl_inbox.adapters.smtp import SmtpParams, SmtpSender
     from tdl_inbox.services.mail.notify import AdminMail
     from tdl_inbox.services.mail.outbox import FlushReport
+    from tdl_inbox.services.operations.backup import Install
     from tdl_inbox.services.operations.health import HealthTargets
+    from tdl_inbox.services.operations.ping import Pings
     from tdl_inbox.services.operations.polling import PollCycle
     from tdl_inbox.services.operations.status import AlertPolicy
     from tdl_inbox.services.reporting.documents import ReportScope
@@ -216,6 +218,24 @@ class App:
             zone=self.settings.course.zone,
             now=utc_now(),
         )
+
+    # Watched from outside, and backed up: what the ping and the backups need.
+    def pings(self) -> Pings | None:
+        """The pinger of ``alerts.ping_url``, or None when none is configured."""
+        url = self.settings.alerts.ping_url
+        if url is None:
+            return None
+        from tdl_inbox import __version__
+        from tdl_inbox.services.operations.ping import Pings
+
+        return Pings(url, self.sessions, utc_now, f"tdl-inbox/{__version__}")
+
+    def install(self) -> Install:
+        """The database and store that ``backup`` copies and ``restore`` fills."""
+        from tdl_inbox import __version__
+        from tdl_inbox.services.operations.backup import Install
+
+        return Install(self.engine, self.store.root, __version__)
 
     def close(self) -> None:
         self.store.close()

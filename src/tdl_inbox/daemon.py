@@ -6,6 +6,10 @@ refused login waits longer still. After each poll, queued mail (receipts, report
 sent; SMTP trouble never stops polling. With ``reports.cron`` set, the late and summary
 reports are e-mailed on that schedule.
 
+Watched from outside, and backed up: with ``alerts.ping_url`` each poll is reported to an
+outside monitor in the background (it never delays ingest); with ``backup.cron`` a dated
+backup is written under ``backup.dir`` on that schedule, the last ``backup.keep`` kept.
+
 If the SQLite database file is removed or replaced while it runs, the daemon stops (exit 1)
 with an alert instead of recording into a file nobody will read; the mailbox still holds
 everything, so a restart on a database records it.
@@ -33,6 +37,7 @@ from tdl_inbox.app import App, utc_now
 from tdl_inbox.errors import ConfigError, MailboxUnavailable, TdlInboxError
 from tdl_inbox.services.intake.push import PollRunner, PushSettings
 from tdl_inbox.services.mail.outbox import FlushReport
+from tdl_inbox.services.operations.backup import nightly_backup, nightly_backup_failed
 from tdl_inbox.services.operations.polling import poll_and_send
 from tdl_inbox.services.operations.pushing import Push, start_push
 from tdl_inbox.services.operations.status import database_file_lost, poll_failed
@@ -71,14 +76,22 @@ class Backoff:
         return self.not_before is not None and now < self.not_before
 
 
-def report_trigger(app: App) -> CronTrigger | None:
-    cron = app.settings.reports.cron
+def cron_trigger(app: App, cron: str | None, key: str) -> CronTrigger | None:
+    """The schedule written in config key ``key`` (crontab syntax, course time)."""
     if cron is None:
         return None
     try:
         return CronTrigger.from_crontab(cron, timezone=app.settings.course.zone)
     except ValueError as exc:
-        raise ConfigError(f"reports.cron: {exc}") from None
+        raise ConfigError(f"{key}: {exc}") from None
+
+
+def report_trigger(app: App) -> CronTrigger | None:
+    return cron_trigger(app, app.settings.reports.cron, "reports.cron")
+
+
+def backup_trigger(app: App) -> CronTrigger | None:
+    return cron_trigger(app, app.settings.backup.cron, "backup.cron")
 
 
 class Daemon:
@@ -93,6 +106,7 @@ class Daemon:
         self.polls = PollRunner(self._poll_job)
         self.successful_polls = 0
         self.push: Push | None = None
+        self.pings = app.pings()
 
     def check_database(self) -> None:
         """Stop if the database file is not the one opened at start."""
@@ -161,6 +175,7 @@ class Daemon:
             log.info("mailbox reachable again after %d failed polls", self.backoff.failures)
         self.backoff.succeeded()
         self.successful_polls += 1
+        self._ping(ok=True)
         if report.recorded or report.duplicates or report.uidvalidity_changed:
             log.info(
                 "poll: %d new submissions, %d rejected, %d duplicates",
@@ -172,6 +187,7 @@ class Daemon:
     def _failed(self, exc: BaseException, permanent: bool, level: int) -> None:
         delay = self.backoff.failed(utc_now(), permanent=permanent)
         log.log(level, "poll failed: %s; next attempt in %s", exc, delay)
+        self._ping(ok=False)
         try:
             with self.app.sessions.begin() as session:
                 poll_failed(session, self.app.alert_policy(), utc_now(), str(exc))
@@ -232,6 +248,58 @@ class Daemon:
         if self.push is not None:
             self.push.join(timeout=2 * self.app.settings.mailbox.timeout_seconds + 5)
 
+    # --- watched from outside (alerts.ping_url) and backed up (backup.cron) ---
+
+    def _ping(self, ok: bool) -> None:
+        """Tell the outside monitor how the poll went; queued, never waited for."""
+        if self.pings is not None:
+            self.pings.after_poll(ok)
+
+    def backup_job(self) -> None:
+        """Write a dated backup under ``backup.dir`` and prune to ``backup.keep``."""
+        backup = self.app.settings.backup
+        assert backup.dir is not None  # the schema requires it with backup.cron
+        try:
+            result, removed = nightly_backup(
+                self.app.install(),
+                backup.dir,
+                backup.keep,
+                utc_now(),
+                self.app.settings.course.zone,
+            )
+        except DatabaseFileReplaced as exc:
+            self._database_lost(exc)
+            return
+        except TdlInboxError as exc:
+            log.error("scheduled backup failed: %s", exc)
+            self._backup_failed(str(exc))
+            return
+        except Exception as exc:
+            log.exception("scheduled backup failed")
+            self._backup_failed(f"{type(exc).__name__}: {exc}")
+            return
+        log.info(
+            "backup written to %s (%d new store files); %d old backups removed",
+            result.directory,
+            result.store.copied_files,
+            len(removed),
+        )
+        if result.database_note:
+            log.warning("%s", result.database_note)
+
+    def _backup_failed(self, error: str) -> None:
+        try:
+            try:
+                with self.app.sessions.begin() as session:
+                    nightly_backup_failed(session, self.app.admin_mail(), error, utc_now())
+            except DatabaseFileReplaced:
+                raise
+            except Exception:
+                log.exception("could not queue the alert about the failed backup")
+            self._send_mail()
+        except DatabaseFileReplaced as exc:
+            self._database_lost(exc)
+
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info(
             "received %s: finishing the current batch, then exiting", signal.Signals(signum).name
@@ -240,6 +308,7 @@ class Daemon:
 
     def run(self) -> None:
         trigger = report_trigger(self.app)
+        backups = backup_trigger(self.app)
         with daemon_lock(self.app.engine):
             self.watch = watch_database_file(self.app.engine)
             signal.signal(signal.SIGTERM, self._on_signal)
@@ -259,6 +328,10 @@ class Daemon:
                 scheduler.add_job(
                     self.report_job, trigger, id="reports", max_instances=1, coalesce=True
                 )
+            if backups is not None:
+                scheduler.add_job(
+                    self.backup_job, backups, id="backup", max_instances=1, coalesce=True
+                )
             scheduler.start()
             self.start_push()
             log.info(
@@ -274,6 +347,8 @@ class Daemon:
                 self.stop.set()
                 self.stop_push()
                 scheduler.shutdown(wait=True)
+                if self.pings is not None:
+                    self.pings.close()
             log.info("daemon stopped")
         if self.lost is not None:
             raise self.lost

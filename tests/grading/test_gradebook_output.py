@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tdl_inbox.cli.main import main
 from tdl_inbox.services.grading.roster import import_roster
 
 ON_TIME = datetime(2019, 3, 10, 12, 0, tzinfo=UTC)
@@ -30,16 +29,6 @@ ORDER = [
     "Ёлкина Анна",
     "Жуков Олег",
 ]
-
-
-@pytest.fixture
-def run(grading_app, capsys):
-    def _run(*argv: str) -> tuple[int, str, str]:
-        code = main(["--config", str(grading_app.settings.source), *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
 
 
 @pytest.fixture

@@ -8,20 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tdl_inbox.cli.main import main
-
 ON_TIME = datetime(2019, 3, 10, 12, 0, tzinfo=UTC)
 LATER = datetime(2019, 3, 11, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def run(grading_app, capsys):
-    def _run(*argv: str) -> tuple[int, str, str]:
-        code = main(["--config", str(grading_app.settings.source), *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
 
 
 def roster_json(run) -> list[dict[str, object]]:

@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import select
 
 from tdl_inbox.adapters.db.models import Message, Submission
-from tdl_inbox.cli.main import main
 from tdl_inbox.services.intake.recording import Incoming, Location, Outcome, record
 
 ON_TIME = datetime(2019, 3, 10, 12, 0, tzinfo=UTC)
@@ -24,16 +23,6 @@ LATE = datetime(2019, 3, 18, 12, 0, tzinfo=UTC)
 LINK = "https://disk.yandex.ru/d/" + "Zq9" * 40
 ATTACK = "\x1b[2J\x1b]0;pwned\x07\x1b[31m[red]alarm[/red] [bold]x[/bold] \u202egpj.exe\x9b1m done"
 _uids = itertools.count(500_000)
-
-
-@pytest.fixture
-def run(grading_app, capsys):
-    def _run(*argv: str) -> tuple[int, str, str]:
-        code = main(["--config", str(grading_app.settings.source), *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
 
 
 @pytest.fixture

@@ -10,23 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from tdl_inbox.adapters.db.models import Grade, Submission
-from tdl_inbox.cli.main import main
 from tdl_inbox.cli.output import emit_json
 from tdl_inbox.errors import TdlInboxError
 from tdl_inbox.services.grading.grades import InvalidGrade, record_grade, set_exam
 
 ON_TIME = datetime(2019, 3, 10, 12, 0, tzinfo=UTC)
 LATE = datetime(2019, 3, 20, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def run(grading_app, capsys):
-    def _run(*argv: str) -> tuple[int, str, str]:
-        code = main(["--config", str(grading_app.settings.source), *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
 
 
 def strict_json(text: str):

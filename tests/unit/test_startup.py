@@ -117,8 +117,9 @@ dir = "{directory / "store"}"
         ["--version"],
         ["parse-subject", "Theory 2 - Ivan Ivanov"],
         ["CONFIG", "parse-subject", "Re: Теория №2 — Иван Иванов", "--json"],
+        ["CONFIG", "parse-subject", "=?KOI8-R?B?9MXP0snRIDIgLSDp18HOIOnXwc7P1w==?="],
     ],
-    ids=["help", "version", "parse-subject", "parse-subject-configured"],
+    ids=["help", "version", "parse-subject", "parse-subject-configured", "parse-subject-encoded"],
 )
 def test_help_version_and_parse_subject_import_no_database_or_mail_library(tmp_path, course, argv):
     argv = ["--config", str(course), *argv[1:]] if argv[0] == "CONFIG" else argv

@@ -45,6 +45,12 @@ def status(state: CliState, fmt: str, as_json: bool, output: Path | None) -> Non
             "arrival to receipt (latest)",
             ", ".join(f"{d:g} s" for d in info.receipt_delays_seconds) or "no receipts yet",
         ],
+        [
+            "last ping",
+            f"{short_time(info.last_ping_at, zone)} {info.last_ping_result}"
+            if info.last_ping_at
+            else "never",
+        ],
     ]
     emit_table("tdl-inbox status", ["", ""], rows, output)
 

@@ -26,9 +26,17 @@ EXIT_INTERNAL = 70
 # command module; a command's module (and what it needs) is imported only when it runs.
 # tests/unit/test_startup.py checks the table against the modules' ``COMMANDS``.
 COMMAND_TABLE: dict[str, tuple[str, str]] = {
+    "accept": (
+        "commands_mending",
+        ("Record rejected message ID (m18) as STUDENT's submission of ASSIGNMENT, with a receipt."),
+    ),
     "assignments": (
         "commands_data",
         "List configured assignments, their deadlines, overrides and extensions.",
+    ),
+    "backup": (
+        "commands_backup",
+        "Copy the database and the store into DIRECTORY (again: only what is new).",
     ),
     "check": ("commands_setup", "Validate the config, log in to the mailbox, open the database."),
     "choose": (
@@ -80,6 +88,17 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         ),
     ),
     "receipt": ("commands_outbox", "Look up what a student's receipt code refers to."),
+    "recheck": (
+        "commands_mending",
+        (
+            "Read messages rejected for their subject again against the config; record "
+            "those that are now submissions (each student gets a follow-up receipt)."
+        ),
+    ),
+    "reject": (
+        "commands_mending",
+        ("Take submission ID (s42) out of the queue: its message becomes rejected with REASON."),
+    ),
     "rejected": ("commands_data", "List messages that are not submissions, with the reason."),
     "release": (
         "commands_grading",
@@ -90,6 +109,10 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         "Attach submission ID (s18, or 18) to STUDENT, overriding automatic linking.",
     ),
     "report": ("commands_report", "Late versions, missing students, and a per-assignment summary."),
+    "restore": (
+        "commands_backup",
+        "Fill the configured (empty) database and store from the backup in DIRECTORY.",
+    ),
     "roster": ("commands_roster", "List the roster (subcommands: import, add, remove, link)."),
     "run": ("commands_mail", "Poll the mailbox every mailbox.poll_interval_seconds until stopped."),
     "show": (

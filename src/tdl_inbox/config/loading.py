@@ -97,6 +97,9 @@ def load_config(path: Path) -> Settings:
             "storage": settings.storage.model_copy(
                 update={"dir": _resolve(settings.storage.dir, base)}
             ),
+            "backup": settings.backup.model_copy(
+                update={"dir": _resolve(settings.backup.dir, base)}
+            ),
             "source": path.resolve(),
         }
     )

@@ -6,6 +6,7 @@ import ipaddress
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -191,6 +192,35 @@ class AlertsConfig(_Section):
     recipients: list[str] = Field(default_factory=list)
     """Who hears about failing polls and UIDVALIDITY changes; default: reports.recipients."""
     after_minutes: int = Field(default=30, ge=1)
+    ping_url: str | None = None
+    """Requested after every successful poll (``/fail`` appended after a failed one): a dead
+    man's switch such as healthchecks.io, which alerts when the pings stop."""
+
+    @field_validator("ping_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        # The URL may carry a secret token: the message never repeats it.
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("expected an http:// or https:// URL")
+        return value.strip()
+
+
+class BackupConfig(_Section):
+    dir: Path | None = None
+    """Where the daemon writes its dated backups (``dir/2026-12-05T0300/``)."""
+    cron: str | None = None
+    """When the daemon takes one, crontab syntax in course time: "0 3 * * *"."""
+    keep: int = Field(default=7, ge=1)
+    """How many dated backups stay under ``dir``; older ones are removed."""
+
+    @model_validator(mode="after")
+    def _dir_for_cron(self) -> BackupConfig:
+        if self.cron is not None and self.dir is None:
+            raise ValueError("cron is set: also set dir (where the backups go)")
+        return self
 
 
 class AssignmentConfig(_Section):
@@ -257,6 +287,7 @@ class Settings(_Section):
     receipts: ReceiptsConfig = Field(default_factory=ReceiptsConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    backup: BackupConfig = Field(default_factory=BackupConfig)
     assignment: list[AssignmentConfig] = Field(default_factory=list)
 
     source: Path | None = Field(default=None, exclude=True)

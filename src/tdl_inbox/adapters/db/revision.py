@@ -49,8 +49,27 @@ def _version_files() -> list[Traversable]:
 
 
 @functools.cache
+def known_revisions() -> frozenset[str]:
+    """Every revision the shipped migrations know: a database at any other is from a newer
+    tdl-inbox."""
+    return frozenset(_read_revisions()[0])
+
+
+@functools.cache
 def expected_revision() -> str:
     """The head revision of the migrations shipped with this code, e.g. ``"0005"``."""
+    revisions, parents = _read_revisions()
+    heads = sorted(revisions - parents)
+    if len(heads) != 1:
+        raise DatabaseError(
+            f"the migrations shipped with tdl-inbox have {len(heads)} heads "
+            f"({', '.join(heads) or 'none'}); this install is broken"
+        )
+    return heads[0]
+
+
+def _read_revisions() -> tuple[set[str], set[str]]:
+    """The revisions the migration files declare, and those named as a down revision."""
     revisions: set[str] = set()
     parents: set[str] = set()
     for entry in _version_files():
@@ -62,13 +81,7 @@ def expected_revision() -> str:
         down = _DOWN_REVISION.search(text)
         if down is not None:
             parents.update(_QUOTED.findall(down.group(1)))
-    heads = sorted(revisions - parents)
-    if len(heads) != 1:
-        raise DatabaseError(
-            f"the migrations shipped with tdl-inbox have {len(heads)} heads "
-            f"({', '.join(heads) or 'none'}); this install is broken"
-        )
-    return heads[0]
+    return revisions, parents
 
 
 def current_revision(engine: Engine) -> str | None:

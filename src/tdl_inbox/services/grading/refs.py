@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import Message, Rejection, Submission
-from tdl_inbox.domain.ids import IdKind, Ref, submission_ref
+from tdl_inbox.domain.ids import IdKind, Ref, message_ref, submission_ref
 from tdl_inbox.errors import NotFound, TdlInboxError
 
 _LARGEST_ID = 2**31 - 1
@@ -52,3 +52,33 @@ def submission_id_of(session: Session, ref: Ref) -> int:
         f"{ref} is {what}, not a submission (submission ids start with s, see "
         "`tdl-inbox submissions`)"
     )
+
+
+def rejected_message_id_of(session: Session, ref: Ref) -> int:
+    """The id of the rejected message ``ref`` names (``m18``, as ``rejected`` lists it);
+    NotFound or WrongKind otherwise, before anything changes."""
+    if ref.kind is IdKind.SUBMISSION:
+        raise WrongKind(
+            f"{ref} is a submission id (a bare number is one too); this command takes a "
+            "rejected message's id such as m18 (see `tdl-inbox rejected`)"
+        )
+    found = (
+        None
+        if ref.number > _LARGEST_ID
+        else session.execute(
+            select(Message.id, Submission.id, Rejection.id)
+            .outerjoin(Submission, Submission.message_pk == Message.id)
+            .outerjoin(Rejection, Rejection.message_pk == Message.id)
+            .where(Message.id == ref.number)
+        ).first()
+    )
+    if found is None:
+        raise NotFound(f"no message {ref} (see `tdl-inbox rejected`)")
+    _, submission_id, rejection_id = found
+    if submission_id is not None:
+        raise WrongKind(
+            f"{message_ref(ref.number)} is already submission {submission_ref(submission_id)}"
+        )
+    if rejection_id is None:
+        raise NotFound(f"message {ref} is not rejected (see `tdl-inbox rejected`)")
+    return ref.number

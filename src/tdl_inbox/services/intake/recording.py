@@ -88,8 +88,10 @@ class _Parsed:
         return self.incoming.provider_id or self.mail.provider_id
 
 
-def _verdict_for(ctx: IngestContext, mail: ParsedMail, incoming: Incoming) -> Accepted | Rejected:
-    if incoming.oversized:
+def verdict_for(ctx: IngestContext, mail: ParsedMail, *, oversized: bool) -> Accepted | Rejected:
+    """What ``mail`` is under ``ctx``: ingest asks at arrival, ``recheck`` after a config
+    change (``oversized``: only the header was fetched)."""
+    if oversized:
         limit_mb = ctx.max_message_bytes / 1_000_000
         return Rejected(Reason.of(ReasonCode.MESSAGE_TOO_LARGE, limit_mb=f"{limit_mb:g}"))
     if mail.error is not None:
@@ -109,7 +111,9 @@ def _parse(store: BlobStore, ctx: IngestContext, incoming: Incoming) -> _Parsed:
         (store.put(part.data, durable=False), len(part.data)) for part in mail.attachments
     ]
     mail = replace(mail, attachments=tuple(replace(part, data=b"") for part in mail.attachments))
-    return _Parsed(incoming, mail, digest, attachments, _verdict_for(ctx, mail, incoming))
+    return _Parsed(
+        incoming, mail, digest, attachments, verdict_for(ctx, mail, oversized=incoming.oversized)
+    )
 
 
 def record(
@@ -169,7 +173,9 @@ def record_batch(
         if isinstance(p.verdict, Accepted) and p.link is not None:
             index = rows.add(
                 message,
-                submission=_submission_row(lookups, p, p.verdict, p.link),
+                submission=submission_row(
+                    lookups, p.verdict, p.link, p.incoming.arrived_at, p.mail.sent_at
+                ),
                 attachments=attachments,
             )
             outcomes[uid] = Outcome.SUBMISSION
@@ -247,15 +253,23 @@ def _attachment_rows(p: _Parsed) -> list[Row]:
     ]
 
 
-def _submission_row(lookups: BatchLookups, p: _Parsed, verdict: Accepted, link: Link) -> Row:
+def submission_row(
+    lookups: BatchLookups,
+    verdict: Accepted,
+    link: Link,
+    arrived_at: datetime,
+    sent_at: datetime | None,
+) -> Row:
+    """The submission row of a message that arrived at ``arrived_at`` (INTERNALDATE), judged
+    against the deadline that applies to its owner; ``lookups`` has the owner's extensions."""
     until = lookups.extension_until(link.owner, verdict.assignment.key)
     deadline = deadline_with_extension(verdict.assignment, until)
-    lateness = judge(p.incoming.arrived_at, deadline, p.mail.sent_at)
+    lateness = judge(arrived_at, deadline, sent_at)
     return {
         "assignment": verdict.assignment.key,
         "student": verdict.student,
         "note": verdict.note,
-        "arrived_at": p.incoming.arrived_at,
+        "arrived_at": arrived_at,
         "deadline": deadline,
         "late": lateness.late,
         "late_by_seconds": lateness.late_by_seconds,

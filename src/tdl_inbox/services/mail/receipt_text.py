@@ -15,6 +15,10 @@ TEXTS: dict[Language, dict[str, str]] = {
         "subject_prefix": "Re: ",
         "greeting": "Hello,",
         "recorded": "Your email was recorded as {assignment} by {student}.",
+        "follow_up": (
+            "This replaces our earlier reply, which said your email was not recorded as "
+            "homework: the course staff have now recorded it."
+        ),
         "note": "Your note on this version: {note}",
         "arrived": "Arrived:  {arrived} ({zone})",
         "deadline": "Deadline: {deadline} ({zone})",
@@ -56,6 +60,10 @@ TEXTS: dict[Language, dict[str, str]] = {
         "subject_prefix": "Re: ",
         "greeting": "Здравствуйте!",
         "recorded": "Ваше письмо записано как {assignment}, студент: {student}.",
+        "follow_up": (
+            "Это письмо заменяет наш прошлый ответ, в котором говорилось, что ваше письмо не "
+            "записано как домашнее задание: теперь преподаватели его записали."
+        ),
         "note": "Ваша пометка к этой версии: {note}",
         "arrived": "Получено: {arrived} ({zone})",
         "deadline": "Дедлайн:  {deadline} ({zone})",

@@ -4,6 +4,10 @@ No receipt goes to auto-submitted mail, bounces, mailing lists, our own address 
 already got ``max_per_sender_per_hour`` of them (RFC 3834). A message recorded twice (a second
 delivery) is a duplicate and is never recorded, so it never gets a second receipt; the outbox's
 dedupe key makes that hold even if queuing is retried.
+
+A rejected message the admin later records as a submission (``recheck``, ``accept``) gets a
+follow-up receipt that replaces the rejection: its own dedupe key and code (per submission),
+so the first receipt's key does not swallow it.
 """
 
 from __future__ import annotations
@@ -30,8 +34,12 @@ _MSGID = re.compile(r"^<[^<>\s]{1,250}>$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 
 
-def receipt_code(message: Message) -> str:
-    digest = hashlib.sha256(f"{message.id}:{message.raw_sha256}".encode()).digest()
+def receipt_code(message: Message, follow_up_of: int | None = None) -> str:
+    """The code a student quotes; a follow-up receipt's also names its submission."""
+    seed = f"{message.id}:{message.raw_sha256}"
+    if follow_up_of is not None:
+        seed += f":s{follow_up_of}"
+    digest = hashlib.sha256(seed.encode()).digest()
     text = base64.b32encode(digest).decode()[:10]
     return f"{text[:5]}-{text[5:]}"
 
@@ -41,7 +49,12 @@ def _clean(text: str | None, limit: int = 200) -> str:
 
 
 def _why_not(
-    session: Session, policy: ReceiptPolicy, message: Message, mail: ParsedMail, now: datetime
+    session: Session,
+    policy: ReceiptPolicy,
+    message: Message,
+    mail: ParsedMail,
+    now: datetime,
+    follow_up: bool,
 ) -> str | None:
     sender = message.sender
     if not sender or "@" not in sender or _CONTROL.search(sender):
@@ -50,7 +63,8 @@ def _why_not(
         return "automatic mail (RFC 3834)"
     if sender.lower() == parseaddr(policy.sender_address)[1].lower():
         return "our own address"
-    if policy.max_age is not None and message.arrived_at < now - policy.max_age:
+    # A follow-up is news of the admin's act today, however old the message.
+    if not follow_up and policy.max_age is not None and message.arrived_at < now - policy.max_age:
         return "older than receipts.max_age_hours"
     recent = session.scalar(
         select(func.count())
@@ -129,6 +143,17 @@ def _counting_line(session: Session, policy: ReceiptPolicy, sub: Submission) -> 
     return t[text].format(version=counting.version, when=_local(counting.arrived_at, policy.zone))
 
 
+def _rejection_was_queued(session: Session, message: Message) -> bool:
+    """Whether the student was told the message was not recorded (the follow-up says it
+    replaces that reply only if there was one)."""
+    first = session.scalar(
+        select(OutboxItem.id).where(
+            OutboxItem.dedupe_key == f"receipt:{message.id}", OutboxItem.kind == "rejection"
+        )
+    )
+    return first is not None
+
+
 def queue_receipt(
     session: Session,
     policy: ReceiptPolicy,
@@ -136,15 +161,28 @@ def queue_receipt(
     mail: ParsedMail,
     now: datetime,
     why: Reason | None,
+    *,
+    follow_up: bool = False,
 ) -> OutboxItem | None:
     """Queue the receipt for a just-recorded message (flushed, so it has an id); ``why`` is
-    the reason a rejected one was not recorded, told to the student in their language."""
-    if _why_not(session, policy, message, mail, now) is not None:
+    the reason a rejected one was not recorded, told to the student in their language.
+
+    ``follow_up``: the message was rejected before and is now a submission; the receipt says
+    it replaces the earlier reply, once per submission."""
+    if follow_up and message.submission is None:
+        raise ValueError("a follow-up receipt is for a message that is now a submission")
+    if _why_not(session, policy, message, mail, now, follow_up) is not None:
         return None
     t = TEXTS[policy.language]
-    code = receipt_code(message)
-    if message.submission is not None:
-        body = _submission_lines(session, policy, message, message.submission)
+    sub = message.submission
+    code = receipt_code(message, sub.id if follow_up and sub is not None else None)
+    dedupe_key = f"receipt:{message.id}"
+    if sub is not None:
+        body = _submission_lines(session, policy, message, sub)
+        if follow_up:
+            dedupe_key = f"receipt:{message.id}:s{sub.id}"
+            if _rejection_was_queued(session, message):
+                body = [t["follow_up"], "", *body]
     else:
         assert message.rejection is not None
         reason = message.rejection.reason if why is None else reason_text(why, policy.language)
@@ -184,7 +222,7 @@ def queue_receipt(
             body_text=text,
             in_reply_to=message_id,
             references=references,
-            dedupe_key=f"receipt:{message.id}",
+            dedupe_key=dedupe_key,
             message_pk=message.id,
             receipt_code=code,
         ),

@@ -121,6 +121,12 @@ def push_reported_mail(session: Session, now: datetime) -> None:
     _set(session, "idle_last_mail_at", now.isoformat(), now)
 
 
+def record_ping(session: Session, now: datetime, result: str) -> None:
+    """Note the outcome of the latest ping of ``alerts.ping_url`` (never the URL itself)."""
+    _set(session, "last_ping_at", now.isoformat(), now)
+    _set(session, "last_ping_result", result, now)
+
+
 def database_file_lost(
     policy: AlertPolicy, open_sender: SenderFactory, error: str, now: datetime
 ) -> int:
@@ -156,6 +162,10 @@ class Status:
     """When the server last reported new mail in IDLE."""
     receipt_delays_seconds: list[float]
     """Arrival (INTERNALDATE, whole seconds) to the receipt's sending, latest first."""
+    last_ping_at: datetime | None = None
+    last_ping_result: str | None = None
+    """``success ping: HTTP 200``, ``fail ping: HTTP 200`` (a failed poll reported), or
+    ``... ping: not delivered: timed out`` when the monitor was not reached."""
 
 
 def daemon_status(
@@ -192,6 +202,8 @@ def current_status(
         mode=(_get(session, "mode") or "polling") if daemon_running else "polling",
         idle_last_mail=_time(_get(session, "idle_last_mail_at")),
         receipt_delays_seconds=_receipt_delays(session),
+        last_ping_at=_time(_get(session, "last_ping_at")),
+        last_ping_result=_get(session, "last_ping_result"),
     )
 
 
