@@ -241,7 +241,12 @@ class Daemon:
             self.stop,
             reachable=self.backoff.retry_now,
             successful_polls=lambda: self.successful_polls,
+            database_ok=self._database_ok,
         )
+
+    def _database_ok(self) -> bool:
+        self.check_database()
+        return self.lost is None
 
     def stop_push(self) -> None:
         """After ``stop`` is set: the watcher leaves IDLE and logs out (socket timeout bound)."""

@@ -25,6 +25,8 @@ class PushRecorder:
     polls: PollRunner
     clock: Clock
     reachable: Callable[[], None]
+    database_ok: Callable[[], bool]
+    """False once the database file is gone: nothing is written into a new empty one."""
 
     def mode(self, mode: PushMode) -> None:
         if mode == "idle":
@@ -39,11 +41,13 @@ class PushRecorder:
         self.polls.request()
 
     def _record(self, change: Callable[[Session], None]) -> None:
+        if not self.database_ok():
+            return
         try:
             with self.sessions.begin() as session:
                 change(session)
-        except Exception:  # status is informative; the poll path reports a broken database
-            log.exception("could not record the push state")
+        except Exception as exc:  # status is informative; the poll reports a broken database
+            log.warning("could not record the push state for status: %s", exc)
 
 
 @dataclass
@@ -69,13 +73,15 @@ def start_push(
     stop: threading.Event,
     reachable: Callable[[], None],
     successful_polls: Callable[[], int],
+    database_ok: Callable[[], bool],
 ) -> Push:
     """Record the mode, and with ``enabled`` start idling on ``settings.folder``.
 
     ``reachable`` is called when IDLE is (re)established: the server answers again, so the
     poll that follows must not wait out a backoff (it checks for mail missed meanwhile).
-    ``successful_polls`` counts the polls that worked (see ``IdleWatcher``)."""
-    recorder = PushRecorder(sessions, polls, clock, reachable)
+    ``successful_polls`` counts the polls that worked (see ``IdleWatcher``); ``database_ok``
+    says whether the database file is still the one opened at start."""
+    recorder = PushRecorder(sessions, polls, clock, reachable, database_ok)
     recorder.mode("polling")
     push = Push()
     if not enabled:
