@@ -127,6 +127,7 @@ class IdleWatcher:
         login or certificate waits for the next, so a wrong password is tried by the poll
         alone, on its backoff."""
         self.failures = 0
+        self.offered: bool | None = None
 
     def run(self) -> None:
         if not self._wait_for_a_poll_after(0):
@@ -172,8 +173,11 @@ class IdleWatcher:
         with self.open_mailbox() as mailbox:
             mailbox.select(self.settings.folder)
             if not mailbox.supports_idle():
-                log.info("the server does not offer IDLE: new mail waits for the next poll")
+                if self.offered is not False:  # said once, not on every recheck
+                    log.info("the server does not offer IDLE: new mail waits for the next poll")
+                self.offered = False
                 return False
+            self.offered = True
             self.events.mode("idle")
             self.events.check_folder()
             self.failures = 0
