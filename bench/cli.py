@@ -22,7 +22,7 @@ from rich.table import Table
 from bench.common import Row
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = ("ingest", "poll", "queries", "startup", "memory")
+SECTIONS = ("ingest", "poll", "push", "queries", "startup", "memory")
 
 
 def _count(text: str) -> int:
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench.servers import Dovecot
 
-    need_server = bool(set(args.only) & {"ingest", "poll", "memory"})
+    need_server = bool(set(args.only) & {"ingest", "poll", "push", "memory"})
     reason = Dovecot.available() if need_server else None
     if reason is not None:
         console.print(f"[red]cannot run the IMAP benchmarks:[/red] {reason}")
@@ -219,6 +219,11 @@ def main(argv: list[str] | None = None) -> int:
             rows += poll.run(
                 server, work / "poll", args.poll_sizes, args.poll_runs, args.poll_message_size, log
             )
+        if "push" in args.only:
+            from bench import push
+
+            assert server is not None
+            rows += push.run(server, work / "push", args.quick, log)
         if "queries" in args.only:
             from bench import queries
 

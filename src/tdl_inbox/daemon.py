@@ -41,10 +41,12 @@ from tdl_inbox.app import App, utc_now
 from tdl_inbox.config.schema import Settings
 from tdl_inbox.errors import ConfigError, MailboxUnavailable, TdlInboxError
 from tdl_inbox.reload import ConfigChange, compare, content_digest, read_config
+from tdl_inbox.services.intake.push import PollRunner, PushSettings
 from tdl_inbox.services.mail.outbox import FlushReport
 from tdl_inbox.services.operations.backup import nightly_backup, nightly_backup_failed
 from tdl_inbox.services.operations.config_alerts import config_not_applied
 from tdl_inbox.services.operations.polling import poll_and_send
+from tdl_inbox.services.operations.pushing import Push, start_push
 from tdl_inbox.services.operations.status import database_file_lost, poll_failed
 from tdl_inbox.services.reporting.mailing import queue_report_mail
 
@@ -73,6 +75,11 @@ class Backoff:
 
     def succeeded(self) -> None:
         self.failures, self.not_before = 0, None
+
+    def retry_now(self) -> None:
+        """The server answers again (IDLE reconnected): poll at once, still counting as a
+        recovery from the failures."""
+        self.not_before = None
 
     def waiting(self, now: datetime) -> bool:
         return self.not_before is not None and now < self.not_before
@@ -105,6 +112,9 @@ class Daemon:
         self.watch: DatabaseFileWatch | None = None
         self.lost: DatabaseFileReplaced | None = None
         self._lost_lock = threading.Lock()
+        self.polls = PollRunner(self._poll_job)
+        self.successful_polls = 0
+        self.push: Push | None = None
         self.pings = app.pings()
         self.poll_lock = threading.Lock()
         """Held by each poll and report run, and by a reload while it swaps the config."""
@@ -143,6 +153,10 @@ class Daemon:
             log.exception("could not mail the alert")
 
     def poll_job(self) -> None:
+        """One poll at a time, whether the interval or IDLE asks (see ``PollRunner``)."""
+        self.polls.run()
+
+    def _poll_job(self) -> None:
         try:
             with self.poll_lock:
                 self._poll()
@@ -178,6 +192,7 @@ class Daemon:
         if self.backoff.failures:
             log.info("mailbox reachable again after %d failed polls", self.backoff.failures)
         self.backoff.succeeded()
+        self.successful_polls += 1
         self._ping(ok=True)
         if report.recorded or report.duplicates or report.uidvalidity_changed:
             log.info(
@@ -223,6 +238,39 @@ class Daemon:
                 self._send_mail()
         except DatabaseFileReplaced as exc:
             self._database_lost(exc)
+
+    # ------------------------------------------------------------ push (IMAP IDLE)
+    def start_push(self) -> None:
+        """Idle on the folder (``mailbox.idle``): new mail wakes ``poll_job`` at once; the
+        interval poll stays as the safety net."""
+        mailbox = self.app.settings.mailbox
+        settings = PushSettings(
+            folder=mailbox.folder,
+            renew_seconds=mailbox.idle_renew_seconds,
+            probe_seconds=mailbox.timeout_seconds,
+            recheck_seconds=mailbox.poll_interval_seconds,
+        )
+        self.push = start_push(
+            mailbox.idle,
+            self.app.open_mailbox,
+            settings,
+            self.app.sessions,
+            self.polls,
+            utc_now,
+            self.stop,
+            reachable=self.backoff.retry_now,
+            successful_polls=lambda: self.successful_polls,
+            database_ok=self._database_ok,
+        )
+
+    def _database_ok(self) -> bool:
+        self.check_database()
+        return self.lost is None
+
+    def stop_push(self) -> None:
+        """After ``stop`` is set: the watcher leaves IDLE and logs out (socket timeout bound)."""
+        if self.push is not None:
+            self.push.join(timeout=2 * self.app.settings.mailbox.timeout_seconds + 5)
 
     # --- watched from outside (alerts.ping_url) and backed up (backup.cron) ---
 
@@ -474,6 +522,7 @@ class Daemon:
                 self._add_backup_job(scheduler, backups)
             scheduler.start()
             self._start_config_reload(scheduler)
+            self.start_push()
             log.info(
                 "daemon started: polling %s every %ss%s",
                 self.app.settings.mailbox.folder,
@@ -484,6 +533,8 @@ class Daemon:
                 while not self.stop.wait(1.0):
                     self.check_database()  # notice a removed file between polls too
             finally:
+                self.stop.set()
+                self.stop_push()
                 self._stop_config_reload()
                 scheduler.shutdown(wait=True)
                 if self.pings is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginEr
 
 from tdl_inbox.adapters.mime import parse_mail
 from tdl_inbox.errors import MailboxRejected, MailboxUnavailable
-from tdl_inbox.services.intake.ports import FolderStatus, MessageMeta, RawMessage
+from tdl_inbox.services.intake.ports import FolderStatus, IdleNews, MessageMeta, RawMessage
 
 IDENTITY_FIELDS = b"BODY.PEEK[HEADER.FIELDS (MESSAGE-ID X-PM-INTERNAL-ID)]"
 META_BATCH = 500
@@ -195,12 +196,59 @@ class ImapMailbox:
                 continue
             yield RawMessage(uid=uid, raw=bytes(raw), arrived_at=_aware(data[b"INTERNALDATE"]))
 
+    # ---------------------------------------------------------------- IDLE (RFC 2177)
+    def supports_idle(self) -> bool:
+        """Whether the server offers IDLE on this connection (asked after login: Proton
+        Mail Bridge can turn it off while running, so the answer is per connection)."""
+        with self._errors("ask the capabilities of"):
+            return bool(self._client.has_capability("IDLE"))
+
+    def idle_start(self) -> None:
+        with self._errors("start IDLE on"):
+            self._client.idle()
+
+    def idle_check(self, timeout: float) -> IdleNews:
+        """Wait up to ``timeout`` seconds for the server to report a change in IDLE.
+
+        imapclient ends the wait early and quietly when the connection reaches end-of-file,
+        so a wake-up with nothing read, or a BYE, means the connection is gone.
+        """
+        started = time.monotonic()
+        with self._errors("wait for new mail on"):
+            responses = self._client.idle_check(timeout=timeout)
+        waited = time.monotonic() - started
+        lost = any(_is_bye(r) for r in responses) or (not responses and waited < timeout * 0.9)
+        if lost:
+            self.close(abort=True)
+            raise MailboxUnavailable(f"{self.where} closed the connection while in IDLE")
+        return IdleNews(new_mail=any(_is_arrival(r) for r in responses))
+
+    def idle_done(self) -> None:
+        """Leave IDLE; the answer is awaited with the socket timeout like any call."""
+        with self._errors("end IDLE on"):
+            self._client.idle_done()
+
     def fetch_header(self, uid: int) -> bytes:
         with self._errors("fetch a header from"):
             response = self._client.fetch([uid], [b"BODY.PEEK[HEADER]"])
         data = response.get(uid, {})
         value = data.get(b"BODY[HEADER]", b"")
         return bytes(value)
+
+
+def _is_bye(response: Any) -> bool:
+    return isinstance(response, tuple) and len(response) >= 1 and response[0] == b"BYE"
+
+
+def _is_arrival(response: Any) -> bool:
+    # ``* n EXISTS`` announces new mail (RECENT comes with it); EXPUNGE and flag changes
+    # do not need a poll.
+    return (
+        isinstance(response, tuple)
+        and len(response) >= 2
+        and isinstance(response[0], int)
+        and response[1] in (b"EXISTS", b"RECENT")
+    )
 
 
 class _ErrorTranslator:

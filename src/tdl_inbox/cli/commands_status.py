@@ -39,6 +39,12 @@ def status(state: CliState, fmt: str, as_json: bool, output: Path | None) -> Non
         ["messages recorded today", str(info.messages_recorded_today)],
         ["UIDVALIDITY changes seen", str(info.uidvalidity_changes)],
         ["outbox waiting / failed", f"{info.outbox_pending} / {info.outbox_failed}"],
+        ["mode", "idle (new mail pushed)" if info.mode == "idle" else "polling"],
+        ["IDLE last reported mail", short_time(info.idle_last_mail, zone) or "never"],
+        [
+            "arrival to receipt (latest)",
+            ", ".join(f"{d:g} s" for d in info.receipt_delays_seconds) or "no receipts yet",
+        ],
         [
             "last ping",
             f"{short_time(info.last_ping_at, zone)} {info.last_ping_result}"

@@ -73,6 +73,9 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+IDLE_RENEW_LIMIT = 29 * 60
+
+
 class MailboxConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=1143, ge=1, le=65535)
@@ -86,10 +89,24 @@ class MailboxConfig(_Section):
     since: date | None = None
     poll_interval_seconds: int = Field(default=60, ge=5)
     timeout_seconds: float = Field(default=60, gt=0)
+    idle: bool = True
+    """Keep the folder in IMAP IDLE when the server offers it: new mail is pushed at once."""
+    idle_renew_seconds: int = Field(default=600, ge=10)
+    """Re-issue IDLE at least this often; RFC 2177 lets servers drop it after 30 minutes."""
     fetch_batch_messages: int = Field(default=50, ge=1, le=1000)
     fetch_batch_bytes: int = Field(default=20_000_000, ge=1_000_000)
     max_message_bytes: int = Field(default=50_000_000, ge=1_000_000)
     """Messages larger than this are recorded as rejected from their headers alone."""
+
+    @field_validator("idle_renew_seconds")
+    @classmethod
+    def _within_rfc_2177(cls, value: int) -> int:
+        if value > IDLE_RENEW_LIMIT:
+            raise ValueError(
+                f"at most {IDLE_RENEW_LIMIT} (29 minutes): RFC 2177 lets a server end an IDLE "
+                "after 30 minutes"
+            )
+        return value
 
     @model_validator(mode="after")
     def _secrets_and_transport(self) -> MailboxConfig:

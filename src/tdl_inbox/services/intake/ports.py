@@ -39,6 +39,13 @@ class RawMessage:
     arrived_at: datetime
 
 
+@dataclass(frozen=True)
+class IdleNews:
+    """What the server reported during one wait in IDLE."""
+
+    new_mail: bool
+
+
 class Mailbox(Protocol):
     def select(self, folder: str) -> FolderStatus: ...
     def uids_after(self, last_uid: int) -> list[int]: ...
@@ -48,3 +55,15 @@ class Mailbox(Protocol):
 
 
 MailboxFactory = Callable[[], AbstractContextManager[Mailbox]]
+
+
+class PushMailbox(Mailbox, Protocol):
+    """A mailbox that can also be told to push news (IMAP IDLE, RFC 2177)."""
+
+    def supports_idle(self) -> bool: ...
+    def idle_start(self) -> None: ...
+    def idle_check(self, timeout: float) -> IdleNews: ...
+    def idle_done(self) -> None: ...
+
+
+PushMailboxFactory = Callable[[], AbstractContextManager[PushMailbox]]

@@ -105,6 +105,22 @@ def poll_failed(session: Session, policy: AlertPolicy, now: datetime, error: str
         _set(session, "failure_alert", "sent", now)
 
 
+PUSH_MODES = ("idle", "polling")
+RECENT_DELAYS = 10
+"""How many of the latest receipts ``status`` shows the arrival-to-receipt delay of."""
+
+
+def push_mode_changed(session: Session, mode: str, now: datetime) -> None:
+    """``idle``: the server pushes new mail; ``polling``: it waits for the next poll."""
+    assert mode in PUSH_MODES
+    if _get(session, "mode") != mode:
+        _set(session, "mode", mode, now)
+
+
+def push_reported_mail(session: Session, now: datetime) -> None:
+    _set(session, "idle_last_mail_at", now.isoformat(), now)
+
+
 def record_ping(session: Session, now: datetime, result: str) -> None:
     """Note the outcome of the latest ping of ``alerts.ping_url`` (never the URL itself)."""
     _set(session, "last_ping_at", now.isoformat(), now)
@@ -140,6 +156,12 @@ class Status:
     outbox_pending: int
     outbox_failed: int
     daemon_running: bool
+    mode: str
+    """``idle`` (new mail pushed by the server) or ``polling``."""
+    idle_last_mail: datetime | None
+    """When the server last reported new mail in IDLE."""
+    receipt_delays_seconds: list[float]
+    """Arrival (INTERNALDATE, whole seconds) to the receipt's sending, latest first."""
     last_ping_at: datetime | None = None
     last_ping_result: str | None = None
     """``success ping: HTTP 200``, ``fail ping: HTTP 200`` (a failed poll reported), or
@@ -177,6 +199,24 @@ def current_status(
         outbox_pending=count(OutboxItem.status.in_(("pending", "sending"))),
         outbox_failed=count(OutboxItem.status == "failed"),
         daemon_running=daemon_running,
+        mode=(_get(session, "mode") or "polling") if daemon_running else "polling",
+        idle_last_mail=_time(_get(session, "idle_last_mail_at")),
+        receipt_delays_seconds=_receipt_delays(session),
         last_ping_at=_time(_get(session, "last_ping_at")),
         last_ping_result=_get(session, "last_ping_result"),
     )
+
+
+def _receipt_delays(session: Session) -> list[float]:
+    rows = session.execute(
+        select(OutboxItem.sent_at, Message.arrived_at)
+        .join(Message, OutboxItem.message_pk == Message.id)
+        .where(OutboxItem.kind.in_(("receipt", "rejection")), OutboxItem.status == "sent")
+        .order_by(OutboxItem.sent_at.desc())
+        .limit(RECENT_DELAYS)
+    ).all()
+    return [
+        round((sent - arrived).total_seconds(), 1)
+        for sent, arrived in rows
+        if sent is not None and arrived is not None
+    ]
