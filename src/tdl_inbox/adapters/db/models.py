@@ -218,6 +218,22 @@ class Grade(Base):
     """Graded over another grader's live claim (``grade --force``)."""
 
 
+class HistoryEvent(Base):
+    """One decision a person made (or a claim that expired), appended and never changed."""
+
+    __tablename__ = "history"
+    __table_args__ = (Index("ix_history_submission_id_id", "submission_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(100), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    submission_id: Mapped[int | None] = mapped_column(Integer)
+    """The submission it concerns, if any; not a foreign key, so history outlives a change."""
+    details: Mapped[str] = mapped_column(Text)
+    """JSON object: what changed (old and new values, reason, comment, ...)."""
+
+
 class ExamResult(Base):
     __tablename__ = "exam_result"
 
