@@ -116,7 +116,7 @@ def compose(letter: Letter, message_id: str, sender_address: str, now: datetime)
     message["Subject"] = letter.subject
     message["Message-ID"] = message_id
     message["Auto-Submitted"] = (
-        "auto-replied" if letter.kind in ("receipt", "rejection") else "auto-generated"
+        "auto-replied" if letter.kind in ("receipt", "rejection", "status") else "auto-generated"
     )
     message["X-Auto-Response-Suppress"] = "All"
     message["Precedence"] = "bulk"
