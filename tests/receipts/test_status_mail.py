@@ -149,6 +149,8 @@ def test_the_reply_goes_to_from_never_to_reply_to(dovecot, imap_folder, smtp_sin
     received = smtp_sink.wait_for(2)
     assert {r.rcpt_tos for r in received} == {("ivan@example.org",)}
     assert all("thief" not in str(r.message) for r in received)
+    (status,) = [r.message.get_content() for r in received if r.message["Subject"] == "Re: status"]
+    assert "Status for Иван Иванов (ivan@example.org)" in status
 
 
 def test_status_replies_share_the_per_sender_cap(dovecot, imap_folder, smtp_sink, receipts_app):
@@ -161,8 +163,11 @@ def test_status_replies_share_the_per_sender_cap(dovecot, imap_folder, smtp_sink
 
     assert report.recorded == 7
     assert sent.sent == 5
-    subjects = sorted(r.message["Subject"] for r in smtp_sink.wait_for(5))
+    received = smtp_sink.wait_for(5)
+    subjects = sorted(r.message["Subject"] for r in received)
     assert subjects == ["Re: Theory 1 - Иван Иванов"] + ["Re: status"] * 4
+    statuses = [r.message.get_content() for r in received if r.message["Subject"] == "Re: status"]
+    assert all("theory-1:" in body for body in statuses)
 
 
 @pytest.mark.parametrize(
