@@ -20,8 +20,6 @@ from tdl_inbox.services.mail.receipt_policy import ReceiptPolicy
 from tdl_inbox.services.mail.receipt_text import duration, local_time
 from tdl_inbox.services.mail.status_text import STATUS_TEXTS
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
-
 
 def published_grades(session: Session, student_id: int) -> dict[str, tuple[float, float, float]]:
     """The student's published grades: ``(points, extra, max_points)`` by assignment key.
@@ -30,10 +28,6 @@ def published_grades(session: Session, student_id: int) -> dict[str, tuple[float
     Until grades can be published, none is.
     """
     return {}
-
-
-def _clean(text: str, limit: int = 200) -> str:
-    return _CONTROL.sub(" ", text).strip()[:limit]
 
 
 def _natural(key: str) -> tuple[tuple[int, str], ...]:
@@ -45,12 +39,12 @@ def _natural(key: str) -> tuple[tuple[int, str], ...]:
 def status_lines(session: Session, policy: ReceiptPolicy, sender: str) -> list[str]:
     """What the owner of ``sender`` may know: per assignment, their versions (arrival, verdict,
     which one counts), published grades and extensions; for an address the roster does not
-    know, only that."""
+    know, only that. ``sender`` has passed the receipt guards (a plain address); the rest
+    comes from the roster and the config, not from mail."""
     t = STATUS_TEXTS[policy.language]
-    address = _clean(sender, 320)
     student_id = SessionRoster(session).student_at(sender.lower())
     if student_id is None:
-        return [t["not_linked"].format(address=address)]
+        return [t["not_linked"].format(address=sender)]
     owner = owner_of_student(student_id)
     versions = ranked(policy.counting, owner=owner)
     rows = session.execute(
@@ -87,9 +81,9 @@ def status_lines(session: Session, policy: ReceiptPolicy, sender: str) -> list[s
         lines.setdefault(key, []).append(t["extension"].format(until=until))
 
     student = SessionRoster(session).name_of(student_id)
-    body = [t["intro"].format(student=_clean(student, 100), address=address, zone=policy.zone.key)]
+    body = [t["intro"].format(student=student, address=sender, zone=policy.zone.key)]
     for key in sorted(lines, key=_natural):
-        body += ["", t["assignment"].format(assignment=_clean(key, 64)), *lines[key]]
+        body += ["", t["assignment"].format(assignment=key), *lines[key]]
     if not lines:
         body += ["", t["nothing"]]
     return body
