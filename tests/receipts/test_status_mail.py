@@ -98,7 +98,7 @@ def test_status_lists_the_senders_own_versions_and_extensions(
 @pytest.mark.parametrize(
     ("subject", "language", "expected"),
     [
-        ("статус", "ru", "Статус студента Пётр Петров (petr.home@example.org)"),
+        ("статус", "ru", "Статус: Пётр Петров (petr.home@example.org)"),
         ("Re: Status", "en", "Status for Пётр Петров (petr.home@example.org)"),
     ],
 )

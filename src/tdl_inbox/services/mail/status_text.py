@@ -23,14 +23,14 @@ STATUS_TEXTS: dict[Language, dict[str, str]] = {
         ),
     },
     "ru": {
-        "intro": "Статус студента {student} ({address}). Время указано по времени курса ({zone}).",
+        "intro": "Статус: {student} ({address}). Время указано по часовому поясу курса ({zone}).",
         "assignment": "{assignment}:",
         "version": "  версия {version}: получена {arrived}, {verdict}",
         "on_time": "ВОВРЕМЯ",
         "late": "С ОПОЗДАНИЕМ на {late_by}",
         "counts": " - учитывается для оценки",
         "grade": "  оценка: {points} из {max_points}",
-        "grade_extra": "  оценка: {points} из {max_points}, плюс {extra} дополнительно",
+        "grade_extra": "  оценка: {points} из {max_points}, дополнительные баллы: {extra}",
         "extension": "  продление: дедлайн перенесён на {until}",
         "nothing": "Для вас пока ничего не записано.",
         "not_linked": (
