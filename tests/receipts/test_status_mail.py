@@ -12,6 +12,7 @@ from servers.imap_fill import append
 from support import run_cli, submission
 from tdl_inbox.app import App
 from tdl_inbox.services.grading.roster import import_roster
+from tdl_inbox.services.mail.status_text import STATUS_TEXTS
 from tdl_inbox.services.operations import polling
 
 pytestmark = pytest.mark.dovecot
@@ -187,3 +188,9 @@ def test_automatic_status_requests_get_no_reply(
     assert smtp_sink.received() == []
     rejected = cli_json(capsys, app, "rejected")
     assert [r["reason"] for r in rejected] == ["status request"]
+
+
+def test_every_status_text_is_written_in_every_language() -> None:
+    assert STATUS_TEXTS["en"].keys() == STATUS_TEXTS["ru"].keys()
+    for texts in STATUS_TEXTS.values():
+        assert all(text.strip() for text in texts.values())
