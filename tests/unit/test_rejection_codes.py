@@ -7,7 +7,12 @@ import re
 import pytest
 
 from tdl_inbox.domain.classify import Rejected, classify
-from tdl_inbox.domain.rejection_codes import SUBJECT_CODES, code_of, is_about_subject
+from tdl_inbox.domain.rejection_codes import (
+    NOT_SUBJECT_CODES,
+    SUBJECT_CODES,
+    code_of,
+    is_about_subject,
+)
 from tdl_inbox.domain.rejections import ENGLISH, Reason, ReasonCode
 
 VALUES = {
@@ -54,3 +59,15 @@ def test_what_a_subject_is_rejected_for_is_about_the_subject(subject: str) -> No
 )
 def test_other_reasons_are_not(reason: str) -> None:
     assert not is_about_subject(reason)
+
+
+def test_every_code_is_either_about_the_subject_or_not() -> None:
+    assert set(ReasonCode) == SUBJECT_CODES | NOT_SUBJECT_CODES
+    assert not SUBJECT_CODES & NOT_SUBJECT_CODES
+
+
+def test_a_status_request_is_not_a_subject_rejection() -> None:
+    verdict = classify("Re: Status", {})
+    assert verdict == Rejected(Reason.of(ReasonCode.STATUS_REQUEST))
+    assert verdict.reason == "status request"
+    assert not is_about_subject(verdict.reason)

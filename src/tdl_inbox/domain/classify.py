@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tdl_inbox.domain.assignments import Assignment, Kind
+from tdl_inbox.domain.commands import is_status_request
 from tdl_inbox.domain.rejections import Reason, ReasonCode
 from tdl_inbox.domain.subjects import SubjectError, parse_subject
 
@@ -37,6 +38,8 @@ def classify(
 ) -> Accepted | Rejected:
     if subject is not None and subject.strip().lower() == BRIDGE_PLACEHOLDER_SUBJECT:
         return Rejected(Reason.of(ReasonCode.BRIDGE_PLACEHOLDER))
+    if is_status_request(subject):
+        return Rejected(Reason.of(ReasonCode.STATUS_REQUEST))
     try:
         parsed = parse_subject(subject, aliases)
     except SubjectError as exc:

@@ -31,6 +31,17 @@ SUBJECT_CODES = frozenset(
 Not: a message too large, unreadable, or a Bridge placeholder (the bytes say so, not the
 config), nor a reason the admin wrote by hand."""
 
+NOT_SUBJECT_CODES = frozenset(
+    {
+        ReasonCode.BRIDGE_PLACEHOLDER,
+        ReasonCode.MESSAGE_TOO_LARGE,
+        ReasonCode.UNREADABLE,
+        ReasonCode.STATUS_REQUEST,
+    }
+)
+"""The other reasons. A status request is answered, not a submission gone wrong: no config
+change makes it one, so ``recheck`` leaves it alone."""
+
 
 def _pattern(template: str) -> re.Pattern[str]:
     parts = []

@@ -27,6 +27,7 @@ class ReasonCode(enum.StrEnum):
     BRIDGE_PLACEHOLDER = "bridge_placeholder"
     MESSAGE_TOO_LARGE = "message_too_large"
     UNREADABLE = "unreadable"
+    STATUS_REQUEST = "status_request"
 
 
 ENGLISH: Mapping[ReasonCode, str] = MappingProxyType(
@@ -55,6 +56,7 @@ ENGLISH: Mapping[ReasonCode, str] = MappingProxyType(
             "message is larger than the {limit_mb} MB limit; only its headers were kept"
         ),
         ReasonCode.UNREADABLE: "the message could not be read: {error}",
+        ReasonCode.STATUS_REQUEST: "status request",
     }
 )
 

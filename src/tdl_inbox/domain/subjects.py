@@ -123,11 +123,7 @@ def parse_subject(subject: str | None, aliases: Mapping[str, Kind] | None = None
         raise SubjectError(Reason.of(ReasonCode.EMPTY_SUBJECT))
     if len(subject) > MAX_SUBJECT_LENGTH:
         raise SubjectError(Reason.of(ReasonCode.SUBJECT_TOO_LONG, length=len(subject)))
-    text = _clean(subject)
-    pos = 0
-    while match := _PREFIX.match(text, pos):
-        pos = match.end()
-    text = text[pos:]
+    text = bare_subject(subject)
     if not text:
         raise SubjectError(Reason.of(ReasonCode.EMPTY_SUBJECT))
 
@@ -173,6 +169,22 @@ def parse_subject(subject: str | None, aliases: Mapping[str, Kind] | None = None
             Reason.of(ReasonCode.NAME_TOO_LONG, length=len(student), limit=MAX_STUDENT_LENGTH)
         )
     return ParsedSubject(kind, number, student, " ".join(notes) or None)
+
+
+def bare_subject(subject: str) -> str:
+    """``subject`` cleaned (spaces, invisible marks, NFC) and without the reply/forward markers
+    and list tags in front of it: what the grammar reads."""
+    text = _clean(subject)
+    pos = 0
+    while match := _PREFIX.match(text, pos):
+        pos = match.end()
+    return text[pos:]
+
+
+def fold(words: str) -> str:
+    """Casefolded, with Cyrillic look-alikes of Latin letters folded to them: two spellings a
+    reader cannot tell apart compare equal."""
+    return _skeleton(words)
 
 
 def split_note(name: str) -> tuple[str, str | None]:

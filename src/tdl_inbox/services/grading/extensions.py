@@ -91,3 +91,9 @@ def extensions_by_assignment(session: Session) -> dict[str, list[ExtensionRow]]:
     for row in extension_rows(session):
         grouped.setdefault(row.assignment, []).append(row)
     return grouped
+
+
+def extensions_of(session: Session, owner: str) -> list[ExtensionRow]:
+    """The extensions granted to ``owner`` (``owner_of_student``), by assignment."""
+    query = select(Extension).where(Extension.owner == owner).order_by(Extension.assignment)
+    return [_row(e) for e in session.scalars(query)]

@@ -31,6 +31,8 @@ from tdl_inbox.services.intake.ports import Clock
 log = logging.getLogger(__name__)
 STALE_SENDING = timedelta(minutes=10)
 MAX_BACKOFF = timedelta(hours=1)
+REPLY_KINDS = ("receipt", "rejection", "status")
+"""Letters that answer a student's message (the rest are the admin's alerts and reports)."""
 
 
 class Sender(Protocol):
@@ -115,9 +117,7 @@ def compose(letter: Letter, message_id: str, sender_address: str, now: datetime)
     message["To"] = letter.to_addr
     message["Subject"] = letter.subject
     message["Message-ID"] = message_id
-    message["Auto-Submitted"] = (
-        "auto-replied" if letter.kind in ("receipt", "rejection") else "auto-generated"
-    )
+    message["Auto-Submitted"] = "auto-replied" if letter.kind in REPLY_KINDS else "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
     message["Precedence"] = "bulk"
     if letter.in_reply_to:

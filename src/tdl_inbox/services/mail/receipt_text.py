@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from tdl_inbox.domain.lateness import duration_parts
 from tdl_inbox.domain.rejections import ENGLISH, Reason, ReasonCode
@@ -104,6 +106,11 @@ TEXTS: dict[Language, dict[str, str]] = {
 }
 
 
+def local_time(moment: datetime, zone: ZoneInfo) -> str:
+    """A moment as students read it: course time, to the second."""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def duration(seconds: int, language: Language) -> str:
     days_u, hours_u, minutes_u, seconds_u = TEXTS[language]["units"].split()
     days, hours, minutes, secs = duration_parts(seconds)
@@ -137,6 +144,7 @@ _RUSSIAN_REASONS: Mapping[ReasonCode, str] = {
         "письмо больше допустимых {limit_mb} МБ; сохранены только его заголовки"
     ),
     ReasonCode.UNREADABLE: "письмо не удалось прочитать (техническая причина: {error})",
+    ReasonCode.STATUS_REQUEST: "запрос статуса",
 }
 
 REASONS: dict[Language, Mapping[ReasonCode, str]] = {"en": ENGLISH, "ru": _RUSSIAN_REASONS}

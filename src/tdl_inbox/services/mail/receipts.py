@@ -1,5 +1,9 @@
 """Receipts to students: queued in the transaction that records their message.
 
+A status request (subject ``status``) is answered here too, under the same guards, with the
+sender's own versions, grades and extensions instead of a rejection
+(:mod:`tdl_inbox.services.mail.status_reply`).
+
 No receipt goes to auto-submitted mail, bounces, mailing lists, our own address or a sender who
 already got ``max_per_sender_per_hour`` of them (RFC 3834). A message recorded twice (a second
 delivery) is a duplicate and is never recorded, so it never gets a second receipt; the outbox's
@@ -24,11 +28,19 @@ from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import Message, OutboxItem, Submission
 from tdl_inbox.adapters.mime import ParsedMail
-from tdl_inbox.domain.rejections import Reason
+from tdl_inbox.domain.rejection_codes import code_of
+from tdl_inbox.domain.rejections import Reason, ReasonCode
 from tdl_inbox.services.grading.versions import ranked
 from tdl_inbox.services.mail.outbox import Letter, enqueue
 from tdl_inbox.services.mail.receipt_policy import ReceiptPolicy
-from tdl_inbox.services.mail.receipt_text import TEXTS, duration, reason_text, size
+from tdl_inbox.services.mail.receipt_text import (
+    TEXTS,
+    duration,
+    local_time,
+    reason_text,
+    size,
+)
+from tdl_inbox.services.mail.status_reply import status_lines
 
 _MSGID = re.compile(r"^<[^<>\s]{1,250}>$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
@@ -77,7 +89,7 @@ def _why_not(
 
 
 def _local(moment: datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+    return local_time(moment, zone)
 
 
 def _submission_lines(
@@ -154,6 +166,20 @@ def _rejection_was_queued(session: Session, message: Message) -> bool:
     return first is not None
 
 
+def _is_status_request(message: Message, why: Reason | None) -> bool:
+    if why is not None:
+        return why.code is ReasonCode.STATUS_REQUEST
+    return message.rejection is not None and code_of(message.rejection.reason) is (
+        ReasonCode.STATUS_REQUEST
+    )
+
+
+def _kind(message: Message, why: Reason | None) -> str:
+    if message.submission is not None:
+        return "receipt"
+    return "status" if _is_status_request(message, why) else "rejection"
+
+
 def queue_receipt(
     session: Session,
     policy: ReceiptPolicy,
@@ -183,6 +209,8 @@ def queue_receipt(
             dedupe_key = f"receipt:{message.id}:s{sub.id}"
             if _rejection_was_queued(session, message):
                 body = [t["follow_up"], "", *body]
+    elif _is_status_request(message, why):
+        body = status_lines(session, policy, message.sender or "")
     else:
         assert message.rejection is not None
         reason = message.rejection.reason if why is None else reason_text(why, policy.language)
@@ -216,7 +244,7 @@ def queue_receipt(
     return enqueue(
         session,
         Letter(
-            kind="receipt" if message.submission is not None else "rejection",
+            kind=_kind(message, why),
             to_addr=message.sender or "",
             subject=subject,
             body_text=text,

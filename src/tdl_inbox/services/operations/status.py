@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tdl_inbox.adapters.db.models import DaemonState, FolderState, Message, OutboxItem
 from tdl_inbox.adapters.lock import daemon_holds_lock, lock_holder_pid
 from tdl_inbox.services.mail.notify import AdminMail, queue_alert, send_alert_now
-from tdl_inbox.services.mail.outbox import SenderFactory
+from tdl_inbox.services.mail.outbox import REPLY_KINDS, SenderFactory
 from tdl_inbox.services.reporting.formatting import short_time
 
 
@@ -211,7 +211,7 @@ def _receipt_delays(session: Session) -> list[float]:
     rows = session.execute(
         select(OutboxItem.sent_at, Message.arrived_at)
         .join(Message, OutboxItem.message_pk == Message.id)
-        .where(OutboxItem.kind.in_(("receipt", "rejection")), OutboxItem.status == "sent")
+        .where(OutboxItem.kind.in_(REPLY_KINDS), OutboxItem.status == "sent")
         .order_by(OutboxItem.sent_at.desc())
         .limit(RECENT_DELAYS)
     ).all()
