@@ -50,3 +50,26 @@ def assignment_option(
     *, required: bool = False, help: str = "Only this assignment, e.g. theory-2."
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option("--assignment", "-a", required=required, callback=assignment_key, help=help)
+
+
+ACTOR_ENV = "TDL_INBOX_ACTOR"
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment or the password database
+        return "unknown"
+
+
+def actor_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--actor``: who the history records as making an admin command's change."""
+    return click.option(
+        "--actor",
+        envvar=ACTOR_ENV,
+        default=_os_user,
+        show_default="the operating-system user",
+        help="Who is acting, for the history ($TDL_INBOX_ACTOR; else the operating-system user).",
+    )(func)

@@ -24,6 +24,7 @@ from tdl_inbox.adapters.db.models import Attachment, Claim, Grade, Student, Subm
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.ids import submission_ref
 from tdl_inbox.errors import AlreadyClaimed
+from tdl_inbox.services import audit
 from tdl_inbox.services.grading.listing import AttachmentRow, attachment_columns, with_attachments
 from tdl_inbox.services.grading.refs import no_submission
 from tdl_inbox.services.grading.versions import Policy, counting_ids
@@ -138,6 +139,14 @@ def queue(
 def _try_claim(
     session: Session, submission_id: int, grader: str, now: datetime, ttl: timedelta
 ) -> bool:
+    """Claim for ``grader`` if no live claim exists (an expired one is taken over), recording
+    the claim, and the expiry of the claim it replaces, in the history."""
+    # Locked (PostgreSQL) so the expired holder read here is the one the upsert replaces.
+    stale = session.execute(
+        select(Claim.grader, Claim.expires_at)
+        .where(Claim.submission_id == submission_id, Claim.expires_at <= now)
+        .with_for_update()
+    ).first()
     # Only the dialect in use, and only here: importing PostgreSQL's costs a command ~50 ms.
     # Both inserts take the same on_conflict_do_update arguments.
     if session.get_bind().dialect.name == "postgresql":
@@ -153,7 +162,37 @@ def _try_claim(
         where=Claim.expires_at <= now,
     )
     claimed = session.execute(statement.returning(Claim.submission_id)).scalar_one_or_none()
-    return claimed is not None
+    if claimed is None:
+        return False
+    if stale is not None:
+        _record_expiry(session, submission_id, stale.grader, stale.expires_at, grader, now)
+    audit.record(
+        session,
+        actor=grader,
+        action="claim",
+        now=now,
+        submission_id=submission_id,
+        details={"expires_at": (now + ttl).isoformat()},
+    )
+    return True
+
+
+def _record_expiry(
+    session: Session,
+    submission_id: int,
+    holder: str,
+    expired_at: datetime,
+    actor: str,
+    now: datetime,
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action="claim expired",
+        now=now,
+        submission_id=submission_id,
+        details={"holder": holder, "expired_at": expired_at.isoformat()},
+    )
 
 
 def claim_next(
@@ -250,9 +289,21 @@ def release(
     held = live_claim(session, submission_id, now)
     holder = None if held is None else held.grader
     forced = check_claim(session, submission_id, grader, now, force)
+    stale = session.get(Claim, submission_id) if held is None else None  # read by live_claim
+    expired = None if stale is None else (stale.grader, stale.expires_at)
     session.execute(delete(Claim).where(Claim.submission_id == submission_id))
+    if expired is not None:
+        _record_expiry(session, submission_id, *expired, grader, now)
     if holder is None:
         return None
+    audit.record(
+        session,
+        actor=grader,
+        action="release",
+        now=now,
+        submission_id=submission_id,
+        details={"holder": holder, "forced": forced},
+    )
     if forced:
         ref = submission_ref(submission_id)
         log.info("%s: %s released %s's claim with --force", ref, grader, holder)
