@@ -9,22 +9,14 @@ import click
 
 from tdl_inbox.app import utc_now
 from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options
-from tdl_inbox.cli.params import actor_option, assignment_key
+from tdl_inbox.cli.params import actor_option, assignment_key, course_time
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.services.grading.extensions import extension_rows, grant, revoke
 from tdl_inbox.services.reporting.formatting import short_time, to_jsonable
 
 
 def _local(value: str, state: CliState) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"expected a date-time like 2019-03-20T23:59, got {value!r}", param_hint="'--until'"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=state.settings().course.zone)
-    return moment
+    return course_time(value, state.settings().course.zone, "'--until'")
 
 
 @click.command("extend")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from datetime import datetime, tzinfo
 from typing import Any
 
 import click
@@ -37,6 +38,28 @@ def finite(
 def submission_argument(func: Callable[..., Any]) -> Callable[..., Any]:
     """The ``ID`` argument of a command that acts on one submission, as a ``Ref``."""
     return click.argument("ref", metavar="ID", callback=_id)(func)
+
+
+def _optional_id(ctx: click.Context, param: click.Parameter, value: str | None) -> Ref | None:
+    return None if value is None else _id(ctx, param, value)
+
+
+def optional_submission_argument(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Like ``submission_argument``, for a command that can also do without one."""
+    return click.argument("ref", metavar="[ID]", required=False, callback=_optional_id)(func)
+
+
+def course_time(value: str, zone: tzinfo, param_hint: str) -> datetime:
+    """An ISO date or date-time typed on the command line; without an offset it is course
+    time (a date alone is its midnight)."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"expected a date like 2019-03-20 or a date-time like 2019-03-20T23:59, got {value!r}",
+            param_hint=param_hint,
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
 
 def assignment_key(
