@@ -257,6 +257,24 @@ def test_a_claim_found_expired_is_recorded_with_its_holder(app: App):
     ]
 
 
+def test_a_recheck_the_daemon_runs_after_a_reload_is_recorded_as_the_daemons(
+    app: App, tmp_path: Path, database_url: str
+):
+    from tdl_inbox.daemon import Daemon
+
+    deliver(app, "Theory 3 - Ivan Ivanov")  # no theory-3 yet: rejected
+    widened = migrated_app(
+        tmp_path / "theory-3.toml", _config(database_url, ASSIGNMENTS_2019 + THEORY_3)
+    )
+    try:
+        Daemon(widened).on_assignments_changed()  # what a reload adding theory-3 runs
+        with widened.sessions.begin() as session:
+            rows = [(e.actor, e.action) for e in _all(session)]
+    finally:
+        widened.close()
+    assert rows == [("daemon", "recheck")]
+
+
 def _all(session) -> list:
     from tdl_inbox.services import audit
 
