@@ -19,6 +19,7 @@ from support import UNUSED_PASSWORD, run_cli, submission
 from tdl_inbox.adapters.db.models import HistoryEvent, Message, Submission
 from tdl_inbox.app import App
 from tdl_inbox.services.grading import queue as work
+from tdl_inbox.services.grading.grades import record_grade
 from tdl_inbox.services.intake.recording import Incoming, Location, Outcome, record
 from tdl_inbox_dev.config import ASSIGNMENTS_2019, config_text, migrated_app
 
@@ -234,6 +235,7 @@ def test_a_claim_found_expired_is_recorded_with_its_holder(app: App):
     s2 = deliver(app, "Lab 1 - Ivan Ivanov")
     ttl, start = timedelta(minutes=30), datetime(2019, 3, 11, 9, 0, tzinfo=UTC)
     later = start + timedelta(minutes=31)
+    end = later + 3 * ttl
     policy = app.settings.grading.counting
     with app.sessions.begin() as session:
         work.claim(session, s1, "ann", start, ttl)
@@ -245,6 +247,9 @@ def test_a_claim_found_expired_is_recorded_with_its_holder(app: App):
         taken = work.claim_next(session, app.store, policy, "dan", later + ttl + ttl, ttl)
         assert taken is not None
         assert taken.id == s1
+        work.claim(session, s2, "eve", later + ttl + ttl, ttl)
+    with app.sessions.begin() as session:  # grading clears eve's expired claim
+        record_grade(session, app.ctx.assignments, policy, s2, 5, 0, None, "fay", end)
         rows = [(e.actor, e.action, e.submission_id, e.details) for e in _all(session)]
     assert rows == [
         ("ann", "claim", s1, {"expires_at": (start + ttl).isoformat()}),
@@ -254,6 +259,9 @@ def test_a_claim_found_expired_is_recorded_with_its_holder(app: App):
         ("carl", "claim expired", s2, {"holder": "ann", "expired_at": (start + ttl).isoformat()}),
         ("dan", "claim expired", s1, {"holder": "bob", "expired_at": (later + ttl).isoformat()}),
         ("dan", "claim", s1, {"expires_at": (later + 3 * ttl).isoformat()}),
+        ("eve", "claim", s2, {"expires_at": end.isoformat()}),
+        ("fay", "claim expired", s2, {"holder": "eve", "expired_at": end.isoformat()}),
+        ("fay", "grade", s2, {"points": 5, "extra": 0, "comment": None, "forced": False}),
     ]
 
 

@@ -10,15 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from tdl_inbox.adapters.db.models import Claim, ExamResult, Grade, Student, Submission
+from tdl_inbox.adapters.db.models import ExamResult, Grade, Student, Submission
 from tdl_inbox.domain.assignments import Assignment
 from tdl_inbox.domain.ids import submission_ref
 from tdl_inbox.errors import InvalidGrade
 from tdl_inbox.services import audit
-from tdl_inbox.services.grading.queue import check_claim, lock_submission
+from tdl_inbox.services.grading.queue import check_claim, clear_claim, lock_submission
 from tdl_inbox.services.grading.refs import no_submission
 from tdl_inbox.services.grading.roster import (
     find_student,
@@ -111,7 +111,7 @@ def record_grade(
         forced=forced,
     )
     session.add(grade)
-    session.execute(delete(Claim).where(Claim.submission_id == sub.id))
+    clear_claim(session, sub.id, grader.strip(), now)
     details: dict[str, object] = {
         "points": points,
         "extra": extra,

@@ -251,6 +251,16 @@ def live_claim(session: Session, submission_id: int, now: datetime) -> Claim | N
     return found if found is not None and found.expires_at > now else None
 
 
+def clear_claim(session: Session, submission_id: int, actor: str, now: datetime) -> None:
+    """Delete the claim on ``submission_id``, after ``live_claim`` or ``check_claim`` read and
+    locked it; one found expired is recorded as such."""
+    stale = session.get(Claim, submission_id)
+    expired = None if stale is None or stale.expires_at > now else stale
+    if expired is not None:
+        _record_expiry(session, submission_id, expired.grader, expired.expires_at, actor, now)
+    session.execute(delete(Claim).where(Claim.submission_id == submission_id))
+
+
 def check_claim(
     session: Session, submission_id: int, grader: str, now: datetime, force: bool
 ) -> bool:
@@ -289,11 +299,7 @@ def release(
     held = live_claim(session, submission_id, now)
     holder = None if held is None else held.grader
     forced = check_claim(session, submission_id, grader, now, force)
-    stale = session.get(Claim, submission_id) if held is None else None  # read by live_claim
-    expired = None if stale is None else (stale.grader, stale.expires_at)
-    session.execute(delete(Claim).where(Claim.submission_id == submission_id))
-    if expired is not None:
-        _record_expiry(session, submission_id, *expired, grader, now)
+    clear_claim(session, submission_id, grader, now)
     if holder is None:
         return None
     audit.record(
