@@ -483,7 +483,9 @@ class Daemon:
 
         try:
             with self.poll_lock:
-                changes = recheck(self.app.sessions, self.app.store, self.app.ctx, utc_now)
+                changes = recheck(
+                    self.app.sessions, self.app.store, self.app.ctx, utc_now, actor="daemon"
+                )
         except DatabaseFileReplaced as exc:
             self._database_lost(exc)
             return

@@ -36,7 +36,7 @@ def two_darias(grading_app, deliver, run):
     """Daria from the roster, graded 8 of 10 with exam 7, and a flagged submission under her
     name sent from Zhukov's address."""
     with grading_app.sessions.begin() as session:
-        import_roster(session, ROSTER)
+        import_roster(session, ROSTER, actor="admin", now=ON_TIME)
     daria = deliver("Theory 1 - Дарья Лебедева", ON_TIME, "dasha@example.org")
     deliver("Lab 1 - Дарья Лебедева", ON_TIME, "zhukov@example.org")
     assert run("grade", str(daria), "--points", "8", "--grader", "ta")[0] == 0

@@ -95,7 +95,7 @@ def test_listing_numbers_versions_and_marks_the_counting_one(grading_app, delive
         (petr, 1, True, 1),
     ]
     with grading_app.sessions.begin() as session:
-        choose_version(session, first)
+        choose_version(session, first, actor="admin", now=NOW)
     assert listed(assignment="theory-1")[:3] == [
         (first, 1, True, 3),
         (second, 2, False, 1),

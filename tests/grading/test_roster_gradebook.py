@@ -36,7 +36,7 @@ def rows(app):
 
 def test_roster_links_by_address_then_by_name_in_any_spelling(grading_app, deliver):
     with grading_app.sessions.begin() as session:
-        assert import_roster(session, ROSTER) == (3, 0)
+        assert import_roster(session, ROSTER, actor="admin", now=NOW) == (3, 0)
     by_address = deliver("Theory 1 - Vanya", ON_TIME, "ivan@example.org")
     latin = deliver("Theory 1 - Pyotr Petrov", ON_TIME, "other@example.org")
     swapped = deliver("Lab 1 - Петров Петр", ON_TIME, "x@example.org")
@@ -49,7 +49,7 @@ def test_roster_links_by_address_then_by_name_in_any_spelling(grading_app, deliv
 
 def test_disagreeing_or_unknown_students_are_flagged_not_guessed(grading_app, deliver):
     with grading_app.sessions.begin() as session:
-        import_roster(session, ROSTER)
+        import_roster(session, ROSTER, actor="admin", now=NOW)
     mismatch = deliver("Theory 1 - Пётр Петров", ON_TIME, "ivan@example.org")
     stranger = deliver("Theory 1 - Oleg Olegov", ON_TIME, "oleg@example.org")
     listed = rows(grading_app)
@@ -58,7 +58,7 @@ def test_disagreeing_or_unknown_students_are_flagged_not_guessed(grading_app, de
     assert listed[stranger].student_id is None
     assert "is in the roster" in listed[stranger].link_flag
     with grading_app.sessions.begin() as session:
-        relink(session, mismatch, "petr@example.org")
+        relink(session, mismatch, "petr@example.org", actor="admin", now=NOW)
     assert rows(grading_app)[mismatch].student == "Пётр Петров"
     assert rows(grading_app)[mismatch].link_flag is None
 
@@ -73,22 +73,24 @@ def test_without_roster_submissions_are_keyed_by_normalised_name(grading_app, de
 
 def test_roster_import_is_an_update_and_rejects_bad_files(grading_app):
     with grading_app.sessions.begin() as session:
-        import_roster(session, ROSTER)
-        assert import_roster(session, ROSTER.replace("B05-123", "B05-999")) == (0, 3)
+        import_roster(session, ROSTER, actor="admin", now=NOW)
+        assert import_roster(
+            session, ROSTER.replace("B05-123", "B05-999"), actor="admin", now=NOW
+        ) == (0, 3)
         assert find_student(session, "Ivan Ivanov").group == "B05-999"
         assert find_student(session, "anna@example.org").mipt is False
     with (
         grading_app.sessions.begin() as session,
         pytest.raises(TdlInboxError, match="missing: email"),
     ):
-        import_roster(session, "name,mail\nX,y@example.org\n")
+        import_roster(session, "name,mail\nX,y@example.org\n", actor="admin", now=NOW)
     with grading_app.sessions.begin() as session, pytest.raises(NotFound):
         find_student(session, "Nobody Atall")
 
 
 def test_grade_book_formula_with_extra_points_and_cap(grading_app, deliver):
     with grading_app.sessions.begin() as session:
-        import_roster(session, ROSTER)
+        import_roster(session, ROSTER, actor="admin", now=NOW)
     ivan_t1 = deliver("Theory 1 - Иван Иванов", ON_TIME, "ivan@example.org")
     ivan_lab = deliver("Lab 1 - Иван Иванов", ON_TIME, "ivan@example.org")
     ivan_t2 = deliver(
@@ -113,8 +115,8 @@ def test_grade_book_formula_with_extra_points_and_cap(grading_app, deliver):
                 "ta",
                 NOW,
             )
-        set_exam(session, "Иван Иванов", 10, 10, NOW)
-        set_exam(session, "petr@example.org", 5, 10, NOW)
+        set_exam(session, "Иван Иванов", 10, 10, NOW, actor="admin")
+        set_exam(session, "petr@example.org", 5, 10, NOW, actor="admin")
         book = {
             r.student: r
             for r in gradebook(session, grading_app.ctx.assignments, "latest_on_time", K)
@@ -137,4 +139,4 @@ def test_exam_points_are_validated(grading_app):
         grading_app.sessions.begin() as session,
         pytest.raises(TdlInboxError, match="between 0 and 10"),
     ):
-        set_exam(session, "Ivan Ivanov", 11, 10, NOW)
+        set_exam(session, "Ivan Ivanov", 11, 10, NOW, actor="admin")

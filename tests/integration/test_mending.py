@@ -102,7 +102,9 @@ def test_recheck_records_mail_rejected_before_the_assignment_existed(
     assert reasons.count("unknown assignment theory-3") == 3
     smtp_sink.clear()
     with before.sessions.begin() as session:  # Ivan joins the roster meanwhile
-        add_student(session, "Ivan Ivanov", "ivan@example.org", None, True)
+        add_student(
+            session, "Ivan Ivanov", "ivan@example.org", None, True, actor="admin", now=ON_TIME
+        )
 
     app = course(theory_3=True)
     # A poll alone never shows mail recorded before: the reason this command exists.
@@ -189,7 +191,7 @@ def test_recheck_is_callable_with_values_and_prints_tables(
     assert code == 0
     assert "Would become submissions (dry run)" in out
     assert "theory-3" in out
-    changes = recheck(app.sessions, app.store, app.ctx, clock)  # as the daemon calls it
+    changes = recheck(app.sessions, app.store, app.ctx, clock, actor="daemon")  # as the daemon
     assert [(c.assignment, c.student, c.late) for c in changes] == [
         ("theory-3", "Ivan Ivanov", False)
     ]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from tdl_inbox.cli.params import actor_option
 from tdl_inbox.cli.state import CliState, pass_state
 
 
@@ -41,15 +42,16 @@ def backup(state: CliState, directory: Path) -> None:
 
 @click.command()
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@actor_option
 @pass_state
-def restore(state: CliState, directory: Path) -> None:
+def restore(state: CliState, directory: Path, actor: str) -> None:
     """Fill the configured (empty) database and store from the backup in DIRECTORY."""
-    from tdl_inbox.app import database_errors
+    from tdl_inbox.app import database_errors, utc_now
     from tdl_inbox.services.operations.backup import restore_backup
 
     app = state.app(require_schema=False)  # the database is empty until restored
     with database_errors(app.settings):
-        result = restore_backup(app.install(), directory)
+        result = restore_backup(app.install(), directory, actor=actor, now=utc_now())
     manifest = result.manifest
     click.echo(
         f"restored the backup of {manifest.created_at} (tdl-inbox {manifest.tdl_inbox_version}, "

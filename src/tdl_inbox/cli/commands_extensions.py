@@ -9,22 +9,14 @@ import click
 
 from tdl_inbox.app import utc_now
 from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options
-from tdl_inbox.cli.params import assignment_key
+from tdl_inbox.cli.params import actor_option, assignment_key, course_time
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.services.grading.extensions import extension_rows, grant, revoke
 from tdl_inbox.services.reporting.formatting import short_time, to_jsonable
 
 
 def _local(value: str, state: CliState) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"expected a date-time like 2019-03-20T23:59, got {value!r}", param_hint="'--until'"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=state.settings().course.zone)
-    return moment
+    return course_time(value, state.settings().course.zone, "'--until'")
 
 
 @click.command("extend")
@@ -33,6 +25,7 @@ def _local(value: str, state: CliState) -> datetime:
 @click.option("--until", "until_text", help="New deadline, course time: 2019-03-20T23:59.")
 @click.option("--reason", help="Why (kept for disputes).")
 @click.option("--revoke", "undo", is_flag=True, help="Remove the extension instead.")
+@actor_option
 @pass_state
 def extend(
     state: CliState,
@@ -41,6 +34,7 @@ def extend(
     until_text: str | None,
     reason: str | None,
     undo: bool,
+    actor: str,
 ) -> None:
     """Give STUDENT a later deadline for ASSIGNMENT; verdicts are recomputed at once."""
     if not undo and until_text is None:
@@ -50,11 +44,15 @@ def extend(
     zone = app.settings.course.zone
     with app.sessions.begin() as session:
         if undo:
-            removed = revoke(session, app.ctx.assignments, student, assignment)
+            removed = revoke(
+                session, app.ctx.assignments, student, assignment, actor=actor, now=utc_now()
+            )
             click.echo("extension removed" if removed else "there was no such extension")
             return
         assert until is not None
-        row = grant(session, app.ctx.assignments, student, assignment, until, reason, utc_now())
+        row = grant(
+            session, app.ctx.assignments, student, assignment, until, reason, utc_now(), actor=actor
+        )
     click.echo(f"{row.student}: {row.assignment} due {short_time(row.until, zone)}")
 
 

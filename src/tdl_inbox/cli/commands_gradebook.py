@@ -9,7 +9,7 @@ import click
 
 from tdl_inbox.app import utc_now
 from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, formats_option, write_csv
-from tdl_inbox.cli.params import finite
+from tdl_inbox.cli.params import actor_option, finite
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.domain.grading import Coefficients
 from tdl_inbox.errors import TdlInboxError
@@ -26,19 +26,28 @@ def exam() -> None:
 @exam.command("set")
 @click.argument("student")
 @click.argument("points", type=float, callback=finite)
+@actor_option
 @pass_state
-def exam_set(state: CliState, student: str, points: float) -> None:
+def exam_set(state: CliState, student: str, points: float, actor: str) -> None:
     """Record STUDENT's exam POINTS (roster id, e-mail or name; the name without a roster)."""
     app = state.app()
     with app.sessions.begin() as session:
-        name = set_exam(session, student, points, app.settings.grading.exam_max_points, utc_now())
+        name = set_exam(
+            session,
+            student,
+            points,
+            app.settings.grading.exam_max_points,
+            utc_now(),
+            actor=actor,
+        )
     click.echo(f"exam: {name} {points:g} / {app.settings.grading.exam_max_points:g}")
 
 
 @exam.command("import")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@actor_option
 @pass_state
-def exam_import(state: CliState, csv_file: Path) -> None:
+def exam_import(state: CliState, csv_file: Path, actor: str) -> None:
     """Record the whole class's exam points from a CSV file, all or nothing.
 
     Columns: student (or name, or email: a roster id, e-mail or name) and points. Comma,
@@ -54,7 +63,7 @@ def exam_import(state: CliState, csv_file: Path) -> None:
     app = state.app()
     max_points = app.settings.grading.exam_max_points
     with app.sessions.begin() as session:
-        count = import_exam(session, text, max_points, utc_now())
+        count = import_exam(session, text, max_points, utc_now(), actor=actor)
     click.echo(f"exam: {count} results recorded (out of {max_points:g})")
 
 

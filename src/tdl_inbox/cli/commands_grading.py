@@ -202,6 +202,8 @@ def _details_json(details: Any, zone: ZoneInfo) -> dict[str, Any]:
 def show_cmd(state: CliState, ref: Ref, fmt: str, as_json: bool, output: Path | None) -> None:
     """Everything about one submission: student, times, verdict, files (each with a path
     ending in its type's extension), the links and text of the mail, versions, grades."""
+    from tdl_inbox.cli.commands_history import HISTORY_COLUMNS, event_json, event_rows
+    from tdl_inbox.services import audit
     from tdl_inbox.services.grading.details import submission_details
 
     app = state.app()
@@ -210,9 +212,12 @@ def show_cmd(state: CliState, ref: Ref, fmt: str, as_json: bool, output: Path | 
         details = submission_details(
             session, app.store, app.ctx.assignments, app.settings.grading.counting, submission_id
         )
+        history = audit.events(session, submission_id=submission_id)
     zone = app.settings.course.zone
     if chosen_format(fmt, as_json) == "json":
-        emit_json(_details_json(details, zone), output)
+        data = _details_json(details, zone)
+        data["history"] = [event_json(e, zone) for e in history]
+        emit_json(data, output)
         return
     verdict = verdict_text(details.late, details.late_by_seconds)
     summary = [
@@ -279,6 +284,8 @@ def show_cmd(state: CliState, ref: Ref, fmt: str, as_json: bool, output: Path | 
             output,
             append=True,
         )
+    if history:
+        emit_table("History", HISTORY_COLUMNS, event_rows(history, zone), output, append=True)
 
 
 @click.command("export")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, format_options, write_text
-from tdl_inbox.cli.params import assignment_option, submission_argument
+from tdl_inbox.cli.params import actor_option, assignment_option, submission_argument
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.domain.ids import Ref, message_ref, submission_ref
 
@@ -83,16 +83,19 @@ def _message_id(ctx: click.Context, param: click.Parameter, value: str) -> Ref:
 
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@actor_option
 @format_options
 @pass_state
-def recheck(state: CliState, dry_run: bool, fmt: str, as_json: bool, output: Path | None) -> None:
+def recheck(
+    state: CliState, dry_run: bool, actor: str, fmt: str, as_json: bool, output: Path | None
+) -> None:
     """Read messages rejected for their subject again against the config; record those that
     are now submissions (each student gets a follow-up receipt)."""
     from tdl_inbox.app import utc_now
     from tdl_inbox.services.intake.recheck import recheck as recheck_mail
 
     app = state.app()
-    changes = recheck_mail(app.sessions, app.store, app.ctx, utc_now, dry_run=dry_run)
+    changes = recheck_mail(app.sessions, app.store, app.ctx, utc_now, actor=actor, dry_run=dry_run)
     if not changes and chosen_format(fmt, as_json) == "table":
         write_text("no rejected message is a submission under the current config\n", output)
         return
@@ -106,6 +109,7 @@ def recheck(state: CliState, dry_run: bool, fmt: str, as_json: bool, output: Pat
 @click.argument("ref", metavar="ID", callback=_message_id)
 @assignment_option(required=True, help="The assignment it is, e.g. theory-2.")
 @click.option("--student", required=True, help="The student's name, as on the roster.")
+@actor_option
 @format_options
 @pass_state
 def accept(
@@ -113,6 +117,7 @@ def accept(
     ref: Ref,
     assignment: str,
     student: str,
+    actor: str,
     fmt: str,
     as_json: bool,
     output: Path | None,
@@ -124,7 +129,9 @@ def accept(
 
     app = state.app()
     with app.sessions.begin() as session:
-        change = accept_message(session, app.store, app.ctx, ref, assignment, student, utc_now())
+        change = accept_message(
+            session, app.store, app.ctx, ref, assignment, student, utc_now(), actor=actor
+        )
     _emit("Accepted", [change], fmt, as_json, output)
     _send(app)
 
@@ -133,14 +140,16 @@ def accept(
 @submission_argument
 @click.option("--reason", required=True, help="Why it is not a submission (kept with it).")
 @click.option("--force", is_flag=True, help="Even if it is graded: its grades are deleted.")
+@actor_option
 @pass_state
-def reject(state: CliState, ref: Ref, reason: str, force: bool) -> None:
+def reject(state: CliState, ref: Ref, reason: str, force: bool, actor: str) -> None:
     """Take submission ID (s42) out of the queue: its message becomes rejected with REASON."""
+    from tdl_inbox.app import utc_now
     from tdl_inbox.services.intake.by_hand import reject as reject_submission
 
     app = state.app()
     with app.sessions.begin() as session:
-        done = reject_submission(session, ref, reason, force=force)
+        done = reject_submission(session, ref, reason, force=force, actor=actor, now=utc_now())
     line = (
         f"submission {submission_ref(done.submission_id)} removed: message "
         f"{message_ref(done.message_id)} is rejected ({done.reason})"

@@ -62,6 +62,10 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         "commands_grading",
         "Record a grade for submission ID (s18, or 18); a regrade keeps the history.",
     ),
+    "history": (
+        "commands_history",
+        "Who decided what and when: submission ID's history, or the course's (--since DATE).",
+    ),
     "grades": (
         "commands_gradebook",
         (

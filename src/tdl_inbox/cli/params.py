@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from datetime import datetime, tzinfo
 from typing import Any
 
 import click
@@ -39,6 +40,28 @@ def submission_argument(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.argument("ref", metavar="ID", callback=_id)(func)
 
 
+def _optional_id(ctx: click.Context, param: click.Parameter, value: str | None) -> Ref | None:
+    return None if value is None else _id(ctx, param, value)
+
+
+def optional_submission_argument(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Like ``submission_argument``, for a command that can also do without one."""
+    return click.argument("ref", metavar="[ID]", required=False, callback=_optional_id)(func)
+
+
+def course_time(value: str, zone: tzinfo, param_hint: str) -> datetime:
+    """An ISO date or date-time typed on the command line; without an offset it is course
+    time (a date alone is its midnight)."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"expected a date like 2019-03-20 or a date-time like 2019-03-20T23:59, got {value!r}",
+            param_hint=param_hint,
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
 def assignment_key(
     ctx: click.Context | None, param: click.Parameter | None, value: str | None
 ) -> str | None:
@@ -50,3 +73,26 @@ def assignment_option(
     *, required: bool = False, help: str = "Only this assignment, e.g. theory-2."
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option("--assignment", "-a", required=required, callback=assignment_key, help=help)
+
+
+ACTOR_ENV = "TDL_INBOX_ACTOR"
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment or the password database
+        return "unknown"
+
+
+def actor_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--actor``: who the history records as making an admin command's change."""
+    return click.option(
+        "--actor",
+        envvar=ACTOR_ENV,
+        default=_os_user,
+        show_default="the operating-system user",
+        help="Who is acting, for the history ($TDL_INBOX_ACTOR; else the operating-system user).",
+    )(func)

@@ -17,7 +17,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tdl_inbox.adapters.db.models import HistoryEvent
+from tdl_inbox.adapters.db.models import HistoryEvent, Submission
+from tdl_inbox.domain.ids import IdKind, Ref
+from tdl_inbox.services.grading.refs import LARGEST_ID, no_submission, submission_id_of
 
 ACTIONS = frozenset(
     {
@@ -99,3 +101,26 @@ def events(
         Event(row.id, row.at, row.actor, row.action, row.submission_id, json.loads(row.details))
         for row in session.scalars(query)
     ]
+
+
+def submission_events(
+    session: Session, ref: Ref, *, since: datetime | None = None, actor: str | None = None
+) -> list[Event]:
+    """One submission's events; a submission since rejected keeps its history. A message id,
+    or an id that never had a submission, is refused as ``submission_id_of`` refuses it."""
+    if ref.kind is not IdKind.SUBMISSION:
+        submission_id = submission_id_of(session, ref)
+    elif _known(session, ref.number):
+        submission_id = ref.number
+    else:
+        raise no_submission(ref.number)
+    return events(session, submission_id=submission_id, since=since, actor=actor)
+
+
+def _known(session: Session, submission_id: int) -> bool:
+    if submission_id > LARGEST_ID:
+        return False
+    if session.get(Submission, submission_id) is not None:
+        return True
+    recorded = select(HistoryEvent.id).where(HistoryEvent.submission_id == submission_id)
+    return bool(session.scalar(select(recorded.exists())))

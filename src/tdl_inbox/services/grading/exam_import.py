@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from tdl_inbox.errors import TdlInboxError
+from tdl_inbox.services import audit
 from tdl_inbox.services.grading.csv_input import read_table
 from tdl_inbox.services.grading.grades import owner_for, set_exam
 from tdl_inbox.services.grading.roster import owner_of_student
@@ -57,7 +58,9 @@ def read_exam_csv(text: str, max_points: float) -> list[ExamLine]:
     return lines
 
 
-def import_exam(session: Session, text: str, max_points: float, now: datetime) -> int:
+def import_exam(
+    session: Session, text: str, max_points: float, now: datetime, *, actor: str
+) -> int:
     """Record every line's exam points; returns how many. Changes nothing when it refuses."""
     lines = read_exam_csv(text, max_points)
     seen: dict[str, int] = {}
@@ -77,5 +80,6 @@ def import_exam(session: Session, text: str, max_points: float, now: datetime) -
             )
         seen[owner] = entry.line
     for entry in lines:
-        set_exam(session, entry.student, entry.points, max_points, now)
+        set_exam(session, entry.student, entry.points, max_points, now, actor=actor)
+    audit.record(session, actor=actor, action="exam import", now=now, details={"count": len(lines)})
     return len(lines)

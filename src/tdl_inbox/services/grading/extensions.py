@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tdl_inbox.adapters.db.models import Extension
 from tdl_inbox.domain.assignments import Assignment
 from tdl_inbox.errors import NotFound, TdlInboxError
+from tdl_inbox.services import audit
 from tdl_inbox.services.grading.grades import owner_for
 from tdl_inbox.services.intake.verdicts import refresh_verdicts
 
@@ -34,6 +35,8 @@ def grant(
     until: datetime,
     reason: str | None,
     now: datetime,
+    *,
+    actor: str,
 ) -> ExtensionRow:
     assignment = assignments.get(assignment_key)
     if assignment is None:
@@ -46,6 +49,19 @@ def grant(
     owner, name = owner_for(session, student_ref)
     existing = session.scalar(
         select(Extension).where(Extension.owner == owner, Extension.assignment == assignment_key)
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="extension granted",
+        now=now,
+        details={
+            "student": name,
+            "assignment": assignment_key,
+            "until": until.isoformat(),
+            "reason": reason,
+            "old_until": None if existing is None else existing.until.isoformat(),
+        },
     )
     if existing is None:
         existing = Extension(owner=owner, assignment=assignment_key)
@@ -62,14 +78,27 @@ def grant(
 
 
 def revoke(
-    session: Session, assignments: Mapping[str, Assignment], student_ref: str, assignment_key: str
+    session: Session,
+    assignments: Mapping[str, Assignment],
+    student_ref: str,
+    assignment_key: str,
+    *,
+    actor: str,
+    now: datetime,
 ) -> bool:
-    owner, _ = owner_for(session, student_ref)
+    owner, name = owner_for(session, student_ref)
     found = session.scalar(
         select(Extension).where(Extension.owner == owner, Extension.assignment == assignment_key)
     )
     if found is None:
         return False
+    audit.record(
+        session,
+        actor=actor,
+        action="extension revoked",
+        now=now,
+        details={"student": name, "assignment": assignment_key, "until": found.until.isoformat()},
+    )
     session.delete(found)
     session.flush()
     if assignment_key in assignments:

@@ -10,14 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from tdl_inbox.adapters.db.models import Claim, ExamResult, Grade, Student, Submission
+from tdl_inbox.adapters.db.models import ExamResult, Grade, Student, Submission
 from tdl_inbox.domain.assignments import Assignment
 from tdl_inbox.domain.ids import submission_ref
 from tdl_inbox.errors import InvalidGrade
-from tdl_inbox.services.grading.queue import check_claim, lock_submission
+from tdl_inbox.services import audit
+from tdl_inbox.services.grading.queue import check_claim, clear_claim, lock_submission
 from tdl_inbox.services.grading.refs import no_submission
 from tdl_inbox.services.grading.roster import (
     find_student,
@@ -110,7 +111,24 @@ def record_grade(
         forced=forced,
     )
     session.add(grade)
-    session.execute(delete(Claim).where(Claim.submission_id == sub.id))
+    clear_claim(session, sub.id, grader.strip(), now)
+    details: dict[str, object] = {
+        "points": points,
+        "extra": extra,
+        "comment": comment,
+        "forced": forced,
+    }
+    if previous is not None:
+        details.update(
+            old_points=previous.points,
+            old_extra=previous.extra,
+            old_comment=previous.comment,
+            old_grader=previous.grader,
+        )
+    action = "grade" if previous is None else "regrade"
+    audit.record(
+        session, actor=grader.strip(), action=action, now=now, submission_id=sub.id, details=details
+    )
     session.flush()
     return GradeChange(sub.id, previous, grade)
 
@@ -123,9 +141,26 @@ def grade_history(session: Session, submission_id: int) -> list[Grade]:
     )
 
 
-def choose_version(session: Session, submission_id: int) -> Submission:
+def choose_version(
+    session: Session, submission_id: int, *, actor: str, now: datetime
+) -> Submission:
     """Make this version the one that counts for its student and assignment."""
     sub = get_submission(session, submission_id)
+    previous = session.scalar(
+        select(Submission.id).where(
+            Submission.assignment == sub.assignment,
+            Submission.owner == sub.owner,
+            Submission.chosen.is_(True),
+        )
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="choose",
+        now=now,
+        submission_id=sub.id,
+        details={"assignment": sub.assignment, "previously_chosen": previous},
+    )
     session.execute(
         update(Submission)
         .where(Submission.assignment == sub.assignment, Submission.owner == sub.owner)
@@ -135,10 +170,25 @@ def choose_version(session: Session, submission_id: int) -> Submission:
     return sub
 
 
-def relink(session: Session, submission_id: int, student_ref: str) -> Student:
+def relink(
+    session: Session, submission_id: int, student_ref: str, *, actor: str, now: datetime
+) -> Student:
     """The admin says who a submission belongs to; automatic linking will not change it."""
     sub = get_submission(session, submission_id)
     student = find_student(session, student_ref)
+    audit.record(
+        session,
+        actor=actor,
+        action="relink",
+        now=now,
+        submission_id=sub.id,
+        details={
+            "student_id": student.id,
+            "student": student.name,
+            "old_student_id": sub.student_id,
+            "old_owner": sub.owner,
+        },
+    )
     sub.student_id, sub.owner = student.id, owner_of_student(student.id)
     sub.link_flag, sub.link_manual = None, True
     return student
@@ -153,13 +203,30 @@ def owner_for(session: Session, student_ref: str) -> tuple[str, str]:
 
 
 def set_exam(
-    session: Session, student_ref: str, points: float, max_points: float, now: datetime
+    session: Session,
+    student_ref: str,
+    points: float,
+    max_points: float,
+    now: datetime,
+    *,
+    actor: str,
 ) -> str:
     _finite("exam points", points)
     if not 0 <= points <= max_points:
         raise InvalidGrade(f"exam points must be between 0 and {max_points:g}, got {points:g}")
     owner, name = owner_for(session, student_ref)
     existing = session.get(ExamResult, owner)
+    audit.record(
+        session,
+        actor=actor,
+        action="exam",
+        now=now,
+        details={
+            "student": name,
+            "points": points,
+            "old_points": None if existing is None else existing.points,
+        },
+    )
     if existing is None:
         session.add(ExamResult(owner=owner, points=points, recorded_at=now))
     else:

@@ -24,6 +24,7 @@ from tdl_inbox.adapters.db.models import Attachment, Claim, Grade, Student, Subm
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.ids import submission_ref
 from tdl_inbox.errors import AlreadyClaimed
+from tdl_inbox.services import audit
 from tdl_inbox.services.grading.listing import AttachmentRow, attachment_columns, with_attachments
 from tdl_inbox.services.grading.refs import no_submission
 from tdl_inbox.services.grading.versions import Policy, counting_ids
@@ -138,6 +139,14 @@ def queue(
 def _try_claim(
     session: Session, submission_id: int, grader: str, now: datetime, ttl: timedelta
 ) -> bool:
+    """Claim for ``grader`` if no live claim exists (an expired one is taken over), recording
+    the claim, and the expiry of the claim it replaces, in the history."""
+    # Locked (PostgreSQL) so the expired holder read here is the one the upsert replaces.
+    stale = session.execute(
+        select(Claim.grader, Claim.expires_at)
+        .where(Claim.submission_id == submission_id, Claim.expires_at <= now)
+        .with_for_update()
+    ).first()
     # Only the dialect in use, and only here: importing PostgreSQL's costs a command ~50 ms.
     # Both inserts take the same on_conflict_do_update arguments.
     if session.get_bind().dialect.name == "postgresql":
@@ -153,7 +162,37 @@ def _try_claim(
         where=Claim.expires_at <= now,
     )
     claimed = session.execute(statement.returning(Claim.submission_id)).scalar_one_or_none()
-    return claimed is not None
+    if claimed is None:
+        return False
+    if stale is not None:
+        _record_expiry(session, submission_id, stale.grader, stale.expires_at, grader, now)
+    audit.record(
+        session,
+        actor=grader,
+        action="claim",
+        now=now,
+        submission_id=submission_id,
+        details={"expires_at": (now + ttl).isoformat()},
+    )
+    return True
+
+
+def _record_expiry(
+    session: Session,
+    submission_id: int,
+    holder: str,
+    expired_at: datetime,
+    actor: str,
+    now: datetime,
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action="claim expired",
+        now=now,
+        submission_id=submission_id,
+        details={"holder": holder, "expired_at": expired_at.isoformat()},
+    )
 
 
 def claim_next(
@@ -212,6 +251,16 @@ def live_claim(session: Session, submission_id: int, now: datetime) -> Claim | N
     return found if found is not None and found.expires_at > now else None
 
 
+def clear_claim(session: Session, submission_id: int, actor: str, now: datetime) -> None:
+    """Delete the claim on ``submission_id``, after ``live_claim`` or ``check_claim`` read and
+    locked it; one found expired is recorded as such."""
+    stale = session.get(Claim, submission_id)
+    expired = None if stale is None or stale.expires_at > now else stale
+    if expired is not None:
+        _record_expiry(session, submission_id, expired.grader, expired.expires_at, actor, now)
+    session.execute(delete(Claim).where(Claim.submission_id == submission_id))
+
+
 def check_claim(
     session: Session, submission_id: int, grader: str, now: datetime, force: bool
 ) -> bool:
@@ -250,9 +299,17 @@ def release(
     held = live_claim(session, submission_id, now)
     holder = None if held is None else held.grader
     forced = check_claim(session, submission_id, grader, now, force)
-    session.execute(delete(Claim).where(Claim.submission_id == submission_id))
+    clear_claim(session, submission_id, grader, now)
     if holder is None:
         return None
+    audit.record(
+        session,
+        actor=grader,
+        action="release",
+        now=now,
+        submission_id=submission_id,
+        details={"holder": holder, "forced": forced},
+    )
     if forced:
         ref = submission_ref(submission_id)
         log.info("%s: %s released %s's claim with --force", ref, grader, holder)

@@ -13,7 +13,7 @@ from tdl_inbox.adapters.db.models import Message, Rejection, Submission
 from tdl_inbox.domain.ids import IdKind, Ref, message_ref, submission_ref
 from tdl_inbox.errors import NotFound, TdlInboxError
 
-_LARGEST_ID = 2**31 - 1
+LARGEST_ID = 2**31 - 1
 """Ids are 32-bit integers on PostgreSQL: a larger number is no row (and no query error)."""
 
 
@@ -28,10 +28,10 @@ def no_submission(submission_id: int) -> NotFound:
 def submission_id_of(session: Session, ref: Ref) -> int:
     """The id of the submission ``ref`` names; NotFound or WrongKind otherwise."""
     if ref.kind is IdKind.SUBMISSION:
-        if ref.number > _LARGEST_ID or session.get(Submission, ref.number) is None:
+        if ref.number > LARGEST_ID or session.get(Submission, ref.number) is None:
             raise no_submission(ref.number)
         return ref.number
-    if ref.number > _LARGEST_ID:
+    if ref.number > LARGEST_ID:
         raise NotFound(f"no message {ref}; this command takes a submission id such as s12")
     found = session.execute(
         select(Message.id, Submission.id, Rejection.reason)
@@ -64,7 +64,7 @@ def rejected_message_id_of(session: Session, ref: Ref) -> int:
         )
     found = (
         None
-        if ref.number > _LARGEST_ID
+        if ref.number > LARGEST_ID
         else session.execute(
             select(Message.id, Submission.id, Rejection.id)
             .outerjoin(Submission, Submission.message_pk == Message.id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import delete, func, select
@@ -25,6 +26,7 @@ from tdl_inbox.adapters.db.models import (
 )
 from tdl_inbox.domain.names import display_name, name_key
 from tdl_inbox.errors import NotFound, TdlInboxError
+from tdl_inbox.services import audit
 from tdl_inbox.services.grading.csv_input import read_table
 
 MAX_OWNER_KEY = 250
@@ -149,7 +151,7 @@ def _flag(value: str | None, column: str, line: int) -> bool:
     raise TdlInboxError(f"roster line {line}: column {column}: expected yes/no, got {value!r}")
 
 
-def import_roster(session: Session, text: str) -> tuple[int, int]:
+def import_roster(session: Session, text: str, *, actor: str, now: datetime) -> tuple[int, int]:
     """Add or update students from CSV text (comma, semicolon or tab separated); returns
     (added, updated). Matches on e-mail, then on the name of a student without one."""
     table = read_table(text, "roster", [("name",), ("email",)])
@@ -180,11 +182,25 @@ def import_roster(session: Session, text: str) -> tuple[int, int]:
         if email:
             link_address(session, email, student)
     relink_all(session)
+    audit.record(
+        session,
+        actor=actor,
+        action="roster import",
+        now=now,
+        details={"added": added, "updated": updated},
+    )
     return added, updated
 
 
 def add_student(
-    session: Session, name: str, email: str, group: str | None, mipt: bool
+    session: Session,
+    name: str,
+    email: str,
+    group: str | None,
+    mipt: bool,
+    *,
+    actor: str,
+    now: datetime,
 ) -> tuple[Student, int]:
     """Add one student (e.g. one who joined late); returns the student and how many
     submissions now belong to them. Refuses an address that is already someone's."""
@@ -213,6 +229,13 @@ def add_student(
     linked = session.scalar(
         select(func.count()).select_from(Submission).where(Submission.student_id == student.id)
     )
+    audit.record(
+        session,
+        actor=actor,
+        action="roster add",
+        now=now,
+        details={"student_id": student.id, "student": name, "email": email, "group": group},
+    )
     return student, linked or 0
 
 
@@ -225,7 +248,9 @@ class Removal:
     """Exam results and extensions now kept under the student's name."""
 
 
-def remove_student(session: Session, ref: str, force: bool) -> Removal:
+def remove_student(
+    session: Session, ref: str, force: bool, *, actor: str, now: datetime
+) -> Removal:
     """Remove a roster student (e.g. added by mistake or left the course).
 
     A student with linked submissions, an exam result or extensions is refused unless
@@ -248,6 +273,19 @@ def remove_student(session: Session, ref: str, force: bool) -> Removal:
             f"{student.name} (id {student.id}) has {', '.join(p for p in parts if p)}: "
             "use --force to remove them from the roster anyway (nothing recorded is deleted)"
         )
+    audit.record(
+        session,
+        actor=actor,
+        action="roster remove",
+        now=now,
+        details={
+            "student_id": student.id,
+            "student": student.name,
+            "email": student.email,
+            "forced": force,
+            "submissions": len(linked),
+        },
+    )
     by_name = owner_of_name(student.name)
     if exam is not None:
         if session.get(ExamResult, by_name) is None:
@@ -344,8 +382,23 @@ class LinkedAddress:
     """How many submissions from the address were linked again."""
 
 
-def link_sender(session: Session, email: str, student_ref: str) -> LinkedAddress:
+def link_sender(
+    session: Session, email: str, student_ref: str, *, actor: str, now: datetime
+) -> LinkedAddress:
     """Record that ``email`` belongs to a roster student and re-link its submissions."""
     found = find_student(session, student_ref)
     link_address(session, email, found)
-    return LinkedAddress(found.id, found.name, relink_all(session, sender=email))
+    linked = LinkedAddress(found.id, found.name, relink_all(session, sender=email))
+    audit.record(
+        session,
+        actor=actor,
+        action="roster link",
+        now=now,
+        details={
+            "email": email.lower(),
+            "student_id": found.id,
+            "student": found.name,
+            "relinked": linked.relinked,
+        },
+    )
+    return linked

@@ -24,6 +24,7 @@ from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.classify import Accepted
 from tdl_inbox.domain.ids import Ref, submission_ref
 from tdl_inbox.errors import TdlInboxError
+from tdl_inbox.services import audit
 from tdl_inbox.services.grading.refs import rejected_message_id_of, submission_id_of
 from tdl_inbox.services.grading.roster import link_in
 from tdl_inbox.services.intake.batch_lookups import BatchLookups
@@ -52,6 +53,8 @@ def accept(
     assignment_key: str,
     student: str,
     now: datetime,
+    *,
+    actor: str,
 ) -> Change:
     """Record rejected message ``ref`` as ``student``'s submission of ``assignment_key``."""
     message_id = rejected_message_id_of(session, ref)
@@ -75,6 +78,14 @@ def accept(
     [submission_id] = replace_rejections(session, [message_id], [row])
     if ctx.receipts is not None and mail is not None:
         send_follow_ups(session, ctx.receipts, [(message_id, mail)], now)
+    audit.record(
+        session,
+        actor=actor,
+        action="accept",
+        now=now,
+        submission_id=submission_id,
+        details={"message_id": message_id, "assignment": assignment_key, "student": name},
+    )
     return change_of(message_id, submission_id, row)
 
 
@@ -86,7 +97,9 @@ class Rejected:
     grades_removed: int
 
 
-def reject(session: Session, ref: Ref, reason: str, *, force: bool) -> Rejected:
+def reject(
+    session: Session, ref: Ref, reason: str, *, force: bool, actor: str, now: datetime
+) -> Rejected:
     """Take submission ``ref`` out of the queue: its message becomes rejected for ``reason``."""
     submission_id = submission_id_of(session, ref)
     text = " ".join(reason.split())
@@ -111,5 +124,18 @@ def reject(session: Session, ref: Ref, reason: str, *, force: bool) -> Rejected:
     session.flush()
     stored = BY_HAND + text
     session.add(Rejection(message_pk=message_id, reason=stored))
+    audit.record(
+        session,
+        actor=actor,
+        action="reject",
+        now=now,
+        submission_id=submission_id,
+        details={
+            "message_id": message_id,
+            "reason": text,
+            "forced": force,
+            "grades_removed": graded or 0,
+        },
+    )
     session.flush()
     return Rejected(message_id, submission_id, stored, graded or 0)

@@ -26,6 +26,7 @@ from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.classify import Accepted
 from tdl_inbox.domain.rejection_codes import is_about_subject
 from tdl_inbox.errors import StorageError
+from tdl_inbox.services import audit
 from tdl_inbox.services.grading.roster import link_in
 from tdl_inbox.services.intake.batch_lookups import BatchLookups
 from tdl_inbox.services.intake.batch_rows import Row
@@ -71,17 +72,24 @@ def recheck(
     ctx: IngestContext,
     clock: Clock,
     *,
+    actor: str,
     dry_run: bool = False,
 ) -> list[Change]:
     """Record as submissions the messages rejected for their subject that ``ctx`` now accepts,
     in one transaction (none on a dry run). Idempotent: a recorded one is no longer rejected.
     The follow-up receipts are queued in the outbox; the caller sends it as after a poll."""
     with sessions.begin() as session:
-        return recheck_in(session, store, ctx, clock(), dry_run=dry_run)
+        return recheck_in(session, store, ctx, clock(), actor=actor, dry_run=dry_run)
 
 
 def recheck_in(
-    session: Session, store: BlobStore, ctx: IngestContext, now: datetime, *, dry_run: bool
+    session: Session,
+    store: BlobStore,
+    ctx: IngestContext,
+    now: datetime,
+    *,
+    actor: str,
+    dry_run: bool,
 ) -> list[Change]:
     """:func:`recheck` inside ``session``'s open transaction (the caller commits)."""
     query = (
@@ -127,6 +135,18 @@ def recheck_in(
         change_of(mid, sid, row) for mid, sid, row in zip(message_ids, ids, rows, strict=True)
     ]
     for change in changes:
+        audit.record(
+            session,
+            actor=actor,
+            action="recheck",
+            now=now,
+            submission_id=change.submission_id,
+            details={
+                "message_id": change.message_id,
+                "assignment": change.assignment,
+                "student": change.student,
+            },
+        )
         log.info("recheck: m%s is now submission s%s", change.message_id, change.submission_id)
     return changes
 

@@ -41,6 +41,7 @@ from tdl_inbox.adapters.store_copy import (
     remove_tree,
 )
 from tdl_inbox.errors import DatabaseError, StorageError, TdlInboxError
+from tdl_inbox.services import audit
 from tdl_inbox.services.mail.notify import AdminMail, queue_alert
 
 MANIFEST = "manifest.json"
@@ -201,8 +202,11 @@ def _database_is_empty(engine: Engine) -> bool:
     return True
 
 
-def restore_backup(install: Install, directory: Path) -> RestoreResult:
-    """Fill the empty database and store of ``install`` from the backup in ``directory``."""
+def restore_backup(
+    install: Install, directory: Path, *, actor: str, now: datetime
+) -> RestoreResult:
+    """Fill the empty database and store of ``install`` from the backup in ``directory``; the
+    restored database's history records who restored it, from which backup."""
     from tdl_inbox.adapters.db.sqlite_copy import restore_from_file
 
     manifest = read_manifest(directory)
@@ -247,6 +251,18 @@ def restore_backup(install: Install, directory: Path) -> RestoreResult:
             from tdl_inbox.adapters.db.migrate import upgrade
 
             upgraded_to = upgrade(install.engine)[1]
+        with Session(install.engine) as session, session.begin():
+            audit.record(
+                session,
+                actor=actor,
+                action="restore",
+                now=now,
+                details={
+                    "backup": str(directory),
+                    "created_at": manifest.created_at,
+                    "schema": manifest.schema_revision,
+                },
+            )
     else:
         note = (
             "the database is PostgreSQL: restore it with pg_restore from the pg_dump taken "
