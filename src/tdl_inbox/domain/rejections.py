@@ -27,6 +27,7 @@ class ReasonCode(enum.StrEnum):
     BRIDGE_PLACEHOLDER = "bridge_placeholder"
     MESSAGE_TOO_LARGE = "message_too_large"
     UNREADABLE = "unreadable"
+    REGRADE_REQUEST = "regrade_request"
 
 
 ENGLISH: Mapping[ReasonCode, str] = MappingProxyType(
@@ -55,6 +56,8 @@ ENGLISH: Mapping[ReasonCode, str] = MappingProxyType(
             "message is larger than the {limit_mb} MB limit; only its headers were kept"
         ),
         ReasonCode.UNREADABLE: "the message could not be read: {error}",
+        # a reply to a grade mail: recorded as a regrade request (params: assignment)
+        ReasonCode.REGRADE_REQUEST: "regrade request",
     }
 )
 

@@ -53,6 +53,11 @@ def _names_of_unlinked(session: Session) -> dict[str, tuple[str, str | None]]:
     return {owner: (name, sender) for owner, name, sender in rows.all()}
 
 
+def possible_points(assignments: Mapping[str, Assignment]) -> float:
+    """The denominator of ``p_hw``: every configured assignment's maximum, extra excluded."""
+    return sum(a.max_points for a in assignments.values())
+
+
 def gradebook(
     session: Session,
     assignments: Mapping[str, Assignment],
@@ -89,7 +94,7 @@ def gradebook(
     for owner in list(points) + list(exams):
         people.setdefault(owner, (owner.removeprefix("n:"), None, None, None, None))
 
-    possible = sum(a.max_points for a in assignments.values())
+    possible = possible_points(assignments)
     keys = sorted(assignments, key=lambda key: (assignments[key].deadline, key))
     # every configured assignment in deadline order, 0 until graded (the formula sums them in
     # this order); copying a ready dict is several times cheaper than a comprehension

@@ -19,6 +19,7 @@ from tdl_inbox.domain.ids import submission_ref
 from tdl_inbox.errors import InvalidGrade
 from tdl_inbox.services.grading.queue import check_claim, lock_submission
 from tdl_inbox.services.grading.refs import no_submission
+from tdl_inbox.services.grading.regrades import mark_regraded
 from tdl_inbox.services.grading.roster import (
     find_student,
     has_roster,
@@ -112,6 +113,7 @@ def record_grade(
     session.add(grade)
     session.execute(delete(Claim).where(Claim.submission_id == sub.id))
     session.flush()
+    mark_regraded(session, sub.id, grade.id, grade.grader, now)
     return GradeChange(sub.id, previous, grade)
 
 

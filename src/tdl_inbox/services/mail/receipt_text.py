@@ -137,6 +137,7 @@ _RUSSIAN_REASONS: Mapping[ReasonCode, str] = {
         "письмо больше допустимых {limit_mb} МБ; сохранены только его заголовки"
     ),
     ReasonCode.UNREADABLE: "письмо не удалось прочитать (техническая причина: {error})",
+    ReasonCode.REGRADE_REQUEST: "это просьба о перепроверке (ответ на письмо с оценкой)",
 }
 
 REASONS: dict[Language, Mapping[ReasonCode, str]] = {"en": ENGLISH, "ru": _RUSSIAN_REASONS}
