@@ -88,7 +88,7 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         "commands_grading",
         (
             "Counting versions that still need a grade, oldest first (late ones only with"
-            " --all, unless the admin chose them)."
+            " --all, unless the admin chose them), then open regrade requests."
         ),
     ),
     "receipt": ("commands_outbox", "Look up what a student's receipt code refers to."),

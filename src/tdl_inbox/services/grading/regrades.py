@@ -13,12 +13,17 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from tdl_inbox.adapters.db.models import Grade, RegradeRequest, Student, Submission
+from tdl_inbox.adapters.db.models import Attachment, Grade, RegradeRequest, Student, Submission
+from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.ids import submission_ref
 from tdl_inbox.errors import NotFound
 from tdl_inbox.services import audit
+from tdl_inbox.services.grading.listing import attachment_columns, with_attachments
+from tdl_inbox.services.grading.queue import QueueItem
 
 MAX_TEXT_CHARS = 20_000
+REGRADE_STATUS = "regrade requested"
+"""A queue item's status while a student's regrade request is open."""
 STATES = ("open", "regraded", "kept")
 
 
@@ -155,6 +160,58 @@ def regrade_rows(
         )
         for r, key, name_in_subject, roster_name in session.execute(query).tuples()
     ]
+
+
+def queue_items(
+    session: Session,
+    store: BlobStore,
+    assignment: str | None = None,
+    routed_to: str | None = None,
+) -> list[QueueItem]:
+    """Submissions with an open regrade request, as queue items (``regrade requested``),
+    oldest request first; with ``routed_to``, only those routed to that grader."""
+    session.flush()
+    query = (
+        select(
+            Submission.id,
+            Submission.assignment,
+            Submission.student,
+            Student.name,
+            Submission.arrived_at,
+            Submission.late,
+            Submission.chosen,
+            Submission.link_flag,
+            *attachment_columns(),
+        )
+        .join(RegradeRequest, RegradeRequest.submission_id == Submission.id)
+        .outerjoin(Student, Student.id == Submission.student_id)
+        .outerjoin(Attachment, Attachment.message_pk == Submission.message_pk)
+        .where(RegradeRequest.state == "open")
+        .order_by(RegradeRequest.requested_at, Submission.id, Attachment.position)
+    )
+    if assignment is not None:
+        query = query.where(Submission.assignment == assignment)
+    if routed_to is not None:
+        query = query.where(RegradeRequest.routed_to == routed_to)
+    items: dict[int, QueueItem] = {}
+    for row, files in with_attachments(session.connection().execute(query), store):
+        sub_id, key, name, roster_name, arrived_at, late, chosen, flag, *_ = row
+        items.setdefault(
+            sub_id,
+            QueueItem(
+                sub_id,
+                key,
+                roster_name or name,
+                arrived_at,
+                late,
+                chosen,
+                REGRADE_STATUS,
+                None,
+                flag,
+                files,
+            ),
+        )
+    return list(items.values())
 
 
 def current_grader(session: Session, submission_id: int) -> str | None:
