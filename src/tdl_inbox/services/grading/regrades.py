@@ -158,7 +158,7 @@ def regrade_rows(
             r.resolved_at,
             r.answered_at,
         )
-        for r, key, name_in_subject, roster_name in session.execute(query).tuples()
+        for r, key, name_in_subject, roster_name in session.execute(query)
     ]
 
 

@@ -87,7 +87,7 @@ def _graded_counting(
         )
         .order_by(Submission.arrived_at, Submission.id)
     )
-    return [(sub, grade, message, student) for sub, grade, message, student in rows.tuples()]
+    return [(sub, grade, message, student) for sub, grade, message, student in rows]
 
 
 def _published_by_owner(
