@@ -310,3 +310,32 @@ def test_a_reply_to_a_grade_mail_is_a_regrade_request(
         actions = session.scalars(select(HistoryEvent.action)).all()
     assert "regrade requested" in actions
     assert ("regrade resolved" in actions) == (answer in ("kept", "regraded"))
+
+
+def test_the_standing_shows_published_grades_only(graded, dovecot, imap_folder, smtp_sink, capsys):
+    app = graded()
+    append(
+        dovecot,
+        imap_folder,
+        submission("Lab 1 - Ivan Ivanov", "ivan@example.org", message_id="<l1@x.org>"),
+        ON_TIME,
+    )
+    poll_and_send(app)
+    smtp_sink.wait_for(1)
+    smtp_sink.clear()
+    ok(capsys, app, "grade", "s3", "-p", "9", "-g", "Anna")
+
+    publish_json(capsys, app, "theory-1")
+
+    body = smtp_sink.wait_for(1)[0].message.get_content()
+    assert "lab-1" not in body
+    assert "p_hw): 0.233 = 7 of 30" in body
+    smtp_sink.clear()
+
+    publish_json(capsys, app, "lab-1")
+
+    (mail,) = smtp_sink.wait_for(1)
+    assert mail.message["In-Reply-To"] == "<l1@x.org>"
+    body = mail.message.get_content()
+    assert "  theory-1: 7 of 10\r\n  lab-1: 9 of 10\r\n" in body
+    assert "p_hw): 0.533 = 16 of 30" in body

@@ -180,6 +180,15 @@ def publish(
         raise NotFound(f"no assignment {key} in the config")
     t, language = FEEDBACK_TEXTS[policy.language], policy.language
     graded = _graded_counting(session, policy.counting, key)
+    if graded and not dry_run:
+        # A second ``publish`` at the same time waits here (PostgreSQL; SQLite's write
+        # transactions are serial), then finds these grades published.
+        session.execute(
+            select(Submission.id)
+            .where(Submission.id.in_([sub.id for sub, *_ in graded]))
+            .order_by(Submission.id)
+            .with_for_update()
+        )
     published = _published_by_owner(session, {sub.owner for sub, *_ in graded})
     answers = _unanswered(session, [sub.id for sub, *_ in graded])
     results: list[Published] = []
