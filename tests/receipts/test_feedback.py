@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -13,7 +14,8 @@ from sqlalchemy import func, select
 from servers.imap_fill import append
 from support import run_cli, submission
 from tdl_inbox.adapters.db.models import HistoryEvent, OutboxItem, PublishedGrade, RegradeRequest
-from tdl_inbox.app import App
+from tdl_inbox.app import App, utc_now
+from tdl_inbox.services.mail.feedback import publish
 from tdl_inbox.services.operations import polling
 
 pytestmark = pytest.mark.dovecot
@@ -271,6 +273,9 @@ def test_a_reply_to_a_grade_mail_is_a_regrade_request(
         for r in requests
     ] == [("s1", "Ivan Ivanov", "theory-1", "Anna", "open")]
     assert "Lemma 3 is proved on page 2" in requests[0]["text"]
+    table = ok(capsys, app, "regrades")
+    assert "Lemma 3 is proved on page 2" in table
+    assert "open" in table
     queue = json.loads(ok(capsys, app, "queue", "--json"))
     assert [(q["ref"], q["status"]) for q in queue] == [
         ("s2", "pending"),
@@ -339,3 +344,30 @@ def test_the_standing_shows_published_grades_only(graded, dovecot, imap_folder, 
     body = mail.message.get_content()
     assert "  theory-1: 7 of 10\r\n  lab-1: 9 of 10\r\n" in body
     assert "p_hw): 0.533 = 16 of 30" in body
+
+
+def test_two_publishes_at_once_queue_each_mail_once(graded, smtp_sink, capsys):
+    app = graded()
+    policy = app.feedback_policy()
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait(timeout=10)
+            with app.sessions.begin() as session:
+                publish(session, policy, app.ctx.assignments, "theory-1", utc_now(), "admin")
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert count(app, PublishedGrade) == 1
+    with app.sessions.begin() as session:
+        kinds = session.scalars(select(OutboxItem.kind).where(OutboxItem.kind == "grade")).all()
+    assert kinds == ["grade"]
