@@ -93,7 +93,7 @@ def publish_cmd(state: CliState, assignment: str, dry_run: bool, as_json: bool) 
     ]
     verb = "would send" if dry_run else "queued"
     emit_table(
-        f"{assignment}: {verb} {len(queued)} grade mails",
+        f"{assignment}: {verb} {len(queued)} grade mail{'' if len(queued) == 1 else 's'}",
         ["id", "student", "mail", "to", "points", "skipped because"],
         rows,
         None,
