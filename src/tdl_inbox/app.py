@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     # the poll cycle nor the reports, and importing them would cost it its start-up.
     from tdl_inbox.adapters.imap import ImapMailbox, ImapParams
     from tdl_inbox.adapters.smtp import SmtpParams, SmtpSender
+    from tdl_inbox.services.mail.feedback import FeedbackPolicy
     from tdl_inbox.services.mail.notify import AdminMail
     from tdl_inbox.services.mail.outbox import FlushReport
     from tdl_inbox.services.operations.backup import Install
@@ -57,6 +58,7 @@ def ingest_context(settings: Settings) -> IngestContext:
             counting=settings.grading.counting,
             max_per_sender_per_hour=settings.receipts.max_per_sender_per_hour,
             max_age=None if hours is None else timedelta(hours=hours),
+            max_points={a.key: a.max_points for a in settings.assignments()},
         )
     return IngestContext(
         folder=mailbox.folder,
@@ -195,6 +197,21 @@ class App:
 
     def admin_mail(self) -> AdminMail:
         return admin_mail(self.settings)
+
+    def feedback_policy(self) -> FeedbackPolicy:
+        """What grade mails need; ``publish`` refuses to run without [smtp]."""
+        from tdl_inbox.services.mail.feedback import FeedbackPolicy
+
+        smtp = self.settings.smtp
+        if smtp is None:
+            raise ConfigError("no [smtp] section in the config: grade mails cannot be sent")
+        return FeedbackPolicy(
+            language=self.settings.receipts.language,
+            sender_address=smtp.sender,
+            course_name=self.settings.course.name,
+            counting=self.settings.grading.counting,
+            show_grader=self.settings.feedback.show_grader,
+        )
 
     def alert_policy(self) -> AlertPolicy:
         return alert_policy(self.settings)

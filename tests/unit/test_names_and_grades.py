@@ -105,3 +105,14 @@ def test_long_export_names_keep_their_extension():
     cjk = safe_name("漢" * 100 + ".pdf", "f")
     assert len(cjk.encode()) <= 200
     assert cjk.endswith(".pdf")
+
+
+def test_reply_ids_read_in_reply_to_then_references_without_repeats():
+    from tdl_inbox.services.intake.batch_lookups import reply_ids
+
+    assert reply_ids("<b@x>", "<a@x> <b@x>\r\n <c@x> junk <no spaces@x>") == [
+        "<b@x>",
+        "<a@x>",
+        "<c@x>",
+    ]
+    assert reply_ids(None, None) == []

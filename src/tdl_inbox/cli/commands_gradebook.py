@@ -119,6 +119,7 @@ def grades(
                     "group": r.group,
                     "mipt": r.mipt,
                     "points": {key: _num(v) for key, v in r.points.items()},
+                    "published": r.published,
                     "extra": _num(r.extra),
                     "exam": None if r.exam is None else _num(r.exam),
                     "p_hw": round(r.p_hw, P_PLACES),
@@ -155,8 +156,14 @@ def grades(
         text = render_csv(header, body, delimiter=separator, decimal=DELIMITERS[separator])
         write_csv(text, output)
         return
+    # A grade the students have not been mailed yet (`publish`) is marked: 7*.
+    first = 5  # the column of the first assignment in ``body``
+    for r, row in zip(rows, body, strict=True):
+        for i, key in enumerate(keys):
+            if r.published.get(key) is False:
+                row[first + i] = f"{row[first + i]}*"
     emit_table(
-        f"Grades (k_hw={g.k_hw:g}, k_exam={g.k_exam:g})",
+        f"Grades (k_hw={g.k_hw:g}, k_exam={g.k_exam:g}; * not published yet)",
         ["student", "id", "email", "group", *keys, *scores],
         [["" if cell is None else str(cell) for cell in row[:4] + row[5:]] for row in body],
         output,

@@ -81,7 +81,12 @@ QUEUE_COLUMNS = ["id", "assignment", "student", "arrived", "verdict", "status", 
 @click.option("--all", "include_late", is_flag=True, help="Include late versions.")
 @click.option("--mine", is_flag=True, help="Only the items you (--grader) hold a live claim on.")
 @click.option(
-    "--grader", "-g", envvar=GRADER_ENV, help="Your name, for --mine ($TDL_INBOX_GRADER)."
+    "--grader",
+    "-g",
+    envvar=GRADER_ENV,
+    help=(
+        "Your name, for --mine; also only the regrade requests routed to you ($TDL_INBOX_GRADER)."
+    ),
 )
 @format_options
 @pass_state
@@ -96,7 +101,9 @@ def queue_cmd(
     output: Path | None,
 ) -> None:
     """Counting versions that still need a grade, oldest first (late ones only with --all,
-    unless the admin chose them)."""
+    unless the admin chose them), then open regrade requests."""
+    from tdl_inbox.services.grading.regrades import queue_items as regrade_items
+
     if mine and not grader:
         raise click.UsageError("--mine needs --grader NAME (or $TDL_INBOX_GRADER)")
     app = state.app_for_assignment(assignment)
@@ -110,6 +117,8 @@ def queue_cmd(
             include_late,
             claimed_by=grader if mine else None,
         )
+        if not mine:
+            items += regrade_items(session, app.store, assignment, routed_to=grader)
     zone = app.settings.course.zone
     if chosen_format(fmt, as_json) == "json":
         emit_json([_item_json(item, zone) for item in items], output)
@@ -205,6 +214,7 @@ def show_cmd(state: CliState, ref: Ref, fmt: str, as_json: bool, output: Path | 
     from tdl_inbox.cli.commands_history import HISTORY_COLUMNS, event_json, event_rows
     from tdl_inbox.services import audit
     from tdl_inbox.services.grading.details import submission_details
+    from tdl_inbox.services.grading.regrades import regrade_rows
 
     app = state.app()
     with app.sessions.begin() as session:
@@ -213,10 +223,12 @@ def show_cmd(state: CliState, ref: Ref, fmt: str, as_json: bool, output: Path | 
             session, app.store, app.ctx.assignments, app.settings.grading.counting, submission_id
         )
         history = audit.events(session, submission_id=submission_id)
+        requests = regrade_rows(session, submission_id=submission_id)
     zone = app.settings.course.zone
     if chosen_format(fmt, as_json) == "json":
         data = _details_json(details, zone)
         data["history"] = [event_json(e, zone) for e in history]
+        data["regrade_requests"] = to_jsonable(requests, zone)
         emit_json(data, output)
         return
     verdict = verdict_text(details.late, details.late_by_seconds)
@@ -281,6 +293,23 @@ def show_cmd(state: CliState, ref: Ref, fmt: str, as_json: bool, output: Path | 
             "Grade history",
             ["when", "grader", "points", "extra", "comment"],
             grades,
+            output,
+            append=True,
+        )
+    if requests:
+        emit_table(
+            "Regrade requests",
+            ["requested", "routed to", "state", "student's text", "answer"],
+            [
+                [
+                    short_time(r.requested_at, zone),
+                    r.routed_to or "",
+                    r.state,
+                    r.text,
+                    r.resolution or "",
+                ]
+                for r in requests
+            ],
             output,
             append=True,
         )

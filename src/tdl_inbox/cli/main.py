@@ -84,11 +84,15 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         ("Show how a subject line is read (checked against the config's assignments if found)."),
     ),
     "poll": ("commands_mail", "Run one poll cycle and print what it recorded."),
+    "publish": (
+        "commands_feedback",
+        "Mail each graded student of ASSIGNMENT their grade, once (a regrade: one update).",
+    ),
     "queue": (
         "commands_grading",
         (
             "Counting versions that still need a grade, oldest first (late ones only with"
-            " --all, unless the admin chose them)."
+            " --all, unless the admin chose them), then open regrade requests."
         ),
     ),
     "receipt": ("commands_outbox", "Look up what a student's receipt code refers to."),
@@ -98,6 +102,10 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
             "Read messages rejected for their subject again against the config; record "
             "those that are now submissions (each student gets a follow-up receipt)."
         ),
+    ),
+    "regrades": (
+        "commands_feedback",
+        "List students' regrade requests and their state (open, resolved by regrade, kept).",
     ),
     "reject": (
         "commands_mending",
@@ -113,6 +121,13 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         "Attach submission ID (s18, or 18) to STUDENT, overriding automatic linking.",
     ),
     "report": ("commands_report", "Late versions, missing students, and a per-assignment summary."),
+    "resolve": (
+        "commands_feedback",
+        (
+            "Keep the grade of submission ID (s18): its open regrade request is answered "
+            "with COMMENT at the next publish."
+        ),
+    ),
     "restore": (
         "commands_backup",
         "Fill the configured (empty) database and store from the backup in DIRECTORY.",

@@ -78,7 +78,7 @@ def assignment_option(
 ACTOR_ENV = "TDL_INBOX_ACTOR"
 
 
-def _os_user() -> str:
+def os_user() -> str:
     import getpass
 
     try:
@@ -92,7 +92,7 @@ def actor_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--actor",
         envvar=ACTOR_ENV,
-        default=_os_user,
+        default=os_user,
         show_default="the operating-system user",
         help="Who is acting, for the history ($TDL_INBOX_ACTOR; else the operating-system user).",
     )(func)

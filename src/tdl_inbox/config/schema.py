@@ -182,6 +182,11 @@ class ReceiptsConfig(_Section):
     max_attempts: int = Field(default=12, ge=1)
 
 
+class FeedbackConfig(_Section):
+    show_grader: bool = True
+    """Grade mails (``publish``) name the grader who gave the grade."""
+
+
 class ReportsConfig(_Section):
     cron: str | None = None
     """When the daemon e-mails the late and summary reports, crontab syntax: "0 8 * * *"."""
@@ -290,6 +295,7 @@ class Settings(_Section):
     grading: GradingConfig = Field(default_factory=GradingConfig)
     smtp: SmtpConfig | None = None
     receipts: ReceiptsConfig = Field(default_factory=ReceiptsConfig)
+    feedback: FeedbackConfig = Field(default_factory=FeedbackConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     backup: BackupConfig = Field(default_factory=BackupConfig)

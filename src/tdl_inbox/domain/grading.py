@@ -36,6 +36,12 @@ class FinalGrade:
         return int(Decimal(repr(self.grade)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def homework_share(points: Mapping[str, float], extra: float, possible: float) -> float:
+    """``p_hw``: what a student's grade mail reports as their standing so far."""
+    homework = sum(points.values()) + extra
+    return homework / possible if possible > 0 else 0.0
+
+
 def final_grade(
     points: Mapping[str, float],
     extra: float,
@@ -43,8 +49,7 @@ def final_grade(
     exam_points: float | None,
     k: Coefficients,
 ) -> FinalGrade:
-    homework = sum(points.values()) + extra
-    p_hw = homework / possible if possible > 0 else 0.0
+    p_hw = homework_share(points, extra, possible)
     p_exam = (exam_points or 0.0) / k.exam_max_points if k.exam_max_points > 0 else 0.0
     grade = min(GRADE_CAP, p_hw * k.k_hw + p_exam * k.k_exam)
     return FinalGrade(p_hw=p_hw, p_exam=p_exam, grade=grade)

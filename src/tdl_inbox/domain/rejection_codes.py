@@ -37,10 +37,12 @@ NOT_SUBJECT_CODES = frozenset(
         ReasonCode.MESSAGE_TOO_LARGE,
         ReasonCode.UNREADABLE,
         ReasonCode.STATUS_REQUEST,
+        ReasonCode.REGRADE_REQUEST,
     }
 )
-"""The other reasons. A status request is answered, not a submission gone wrong: no config
-change makes it one, so ``recheck`` leaves it alone."""
+"""The other reasons. A status request is answered and a regrade request is routed to its
+grader, not submissions gone wrong: no config change makes them one, so ``recheck`` leaves
+them alone."""
 
 
 def _pattern(template: str) -> re.Pattern[str]:

@@ -28,6 +28,7 @@ class ReasonCode(enum.StrEnum):
     MESSAGE_TOO_LARGE = "message_too_large"
     UNREADABLE = "unreadable"
     STATUS_REQUEST = "status_request"
+    REGRADE_REQUEST = "regrade_request"
 
 
 ENGLISH: Mapping[ReasonCode, str] = MappingProxyType(
@@ -57,6 +58,8 @@ ENGLISH: Mapping[ReasonCode, str] = MappingProxyType(
         ),
         ReasonCode.UNREADABLE: "the message could not be read: {error}",
         ReasonCode.STATUS_REQUEST: "status request",
+        # a reply to a grade mail: recorded as a regrade request (params: assignment)
+        ReasonCode.REGRADE_REQUEST: "regrade request",
     }
 )
 

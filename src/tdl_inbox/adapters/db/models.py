@@ -234,6 +234,41 @@ class HistoryEvent(Base):
     """JSON object: what changed (old and new values, reason, comment, ...)."""
 
 
+class PublishedGrade(Base):
+    """A grade row mailed to its student (``publish``); unpublished grades stay with the staff."""
+
+    __tablename__ = "published_grade"
+
+    grade_id: Mapped[int] = mapped_column(ForeignKey("grade.id"), primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), index=True)
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+    """The grade mail; None when nothing could be queued (no usable address)."""
+
+
+class RegradeRequest(Base):
+    """A student's reply to a grade mail, asking the grader to look again."""
+
+    __tablename__ = "regrade_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), index=True)
+    message_pk: Mapped[int] = mapped_column(ForeignKey("message.id"), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    routed_to: Mapped[str | None] = mapped_column(String(100))
+    """The grader who gave the grade the student answered."""
+    state: Mapped[str] = mapped_column(String(10), index=True)
+    """``open``, ``regraded`` (a new grade) or ``kept`` (``resolve``: the grade stands)."""
+    resolution: Mapped[str | None] = mapped_column(Text)
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    grade_id: Mapped[int | None] = mapped_column(ForeignKey("grade.id"))
+    """The regrade that resolved it."""
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    """When ``publish`` queued the answer to the student."""
+
+
 class ExamResult(Base):
     __tablename__ = "exam_result"
 

@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tdl_inbox.adapters.db.models import ExamResult, Message, Student, Submission
+from tdl_inbox.adapters.db.models import (
+    ExamResult,
+    Message,
+    PublishedGrade,
+    Student,
+    Submission,
+)
 from tdl_inbox.domain.assignments import Assignment
 from tdl_inbox.domain.collation import name_order
 from tdl_inbox.domain.grading import Coefficients, final_grade
@@ -32,6 +38,8 @@ class GradeRow:
     p_exam: float
     grade: float
     grade_rounded: int
+    published: dict[str, bool]
+    """Per graded assignment: whether its current grade was mailed to the student."""
 
 
 def _names_of_unlinked(session: Session) -> dict[str, tuple[str, str | None]]:
@@ -53,6 +61,11 @@ def _names_of_unlinked(session: Session) -> dict[str, tuple[str, str | None]]:
     return {owner: (name, sender) for owner, name, sender in rows.all()}
 
 
+def possible_points(assignments: Mapping[str, Assignment]) -> float:
+    """The denominator of ``p_hw``: every configured assignment's maximum, extra excluded."""
+    return sum(a.max_points for a in assignments.values())
+
+
 def gradebook(
     session: Session,
     assignments: Mapping[str, Assignment],
@@ -63,16 +76,25 @@ def gradebook(
     connection = session.connection()
     grades = current_grades()
     graded = connection.execute(
-        select(Submission.owner, Submission.assignment, grades.c.points, grades.c.extra)
+        select(
+            Submission.owner,
+            Submission.assignment,
+            grades.c.points,
+            grades.c.extra,
+            PublishedGrade.grade_id.is_not(None),
+        )
         .select_from(grades)
         .join(Submission, Submission.id == grades.c.submission_id)
+        .outerjoin(PublishedGrade, PublishedGrade.grade_id == grades.c.id)
         .where(is_counting(policy))
     )
     points: dict[str, dict[str, float]] = defaultdict(dict)
+    published: dict[str, dict[str, bool]] = defaultdict(dict)
     extra: dict[str, float] = defaultdict(float)
-    for owner, assignment, value, bonus in graded:
+    for owner, assignment, value, bonus, mailed in graded:
         if assignment in assignments:
             points[owner][assignment] = value
+            published[owner][assignment] = bool(mailed)
             extra[owner] += bonus
     exams = {
         owner: value
@@ -89,7 +111,7 @@ def gradebook(
     for owner in list(points) + list(exams):
         people.setdefault(owner, (owner.removeprefix("n:"), None, None, None, None))
 
-    possible = sum(a.max_points for a in assignments.values())
+    possible = possible_points(assignments)
     keys = sorted(assignments, key=lambda key: (assignments[key].deadline, key))
     # every configured assignment in deadline order, 0 until graded (the formula sums them in
     # this order); copying a ready dict is several times cheaper than a comprehension
@@ -116,6 +138,7 @@ def gradebook(
                 result.p_exam,
                 result.grade,
                 result.rounded,
+                published.get(owner, {}),
             )
         )
     # Namesakes: the roster's student first, then rows off the roster by address.

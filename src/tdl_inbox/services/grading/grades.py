@@ -20,6 +20,7 @@ from tdl_inbox.errors import InvalidGrade
 from tdl_inbox.services import audit
 from tdl_inbox.services.grading.queue import check_claim, clear_claim, lock_submission
 from tdl_inbox.services.grading.refs import no_submission
+from tdl_inbox.services.grading.regrades import mark_regraded
 from tdl_inbox.services.grading.roster import (
     find_student,
     has_roster,
@@ -130,6 +131,7 @@ def record_grade(
         session, actor=grader.strip(), action=action, now=now, submission_id=sub.id, details=details
     )
     session.flush()
+    mark_regraded(session, sub.id, grade.id, grade.grader, now)
     return GradeChange(sub.id, previous, grade)
 
 

@@ -1,7 +1,8 @@
 """What recording a batch of messages needs from the database, read in a few queries.
 
 Recording asks, per message: is this UID recorded, is the message a duplicate, which earlier
-message has its Message-ID, who is the sender on the roster, has the student an extension.
+message has its Message-ID, who is the sender on the roster, has the student an extension, does
+it answer a grade mail (a regrade request).
 Asked one message at a time that is about ten queries (and as many ORM autoflushes) per
 message; here each question is one ``IN`` query for the whole batch, and what the batch itself
 adds is remembered, so a message later in the same batch sees the ones before it.
@@ -9,15 +10,33 @@ adds is remembered, so a message later in the same batch sees the ones before it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tdl_inbox.adapters.db.models import Extension, Message, Student, StudentAddress
+from tdl_inbox.adapters.db.models import (
+    Extension,
+    Message,
+    OutboxItem,
+    Student,
+    StudentAddress,
+    Submission,
+)
 from tdl_inbox.domain.names import name_key
 from tdl_inbox.services.grading.roster import SessionRoster
+from tdl_inbox.services.mail.outbox import GRADE_MAIL
+
+_MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
+_MAX_REFERENCES = 50
+
+
+def reply_ids(in_reply_to: str | None, references: str | None) -> list[str]:
+    """The Message-IDs a message answers: In-Reply-To, then References (bounded)."""
+    found = _MESSAGE_ID.findall(in_reply_to or "") + _MESSAGE_ID.findall(references or "")
+    return list(dict.fromkeys(found))[:_MAX_REFERENCES]
 
 
 class BatchLookups:
@@ -34,6 +53,7 @@ class BatchLookups:
         self._names: dict[str, list[int]] = {}
         self._has_students: bool | None = None
         self._extensions: dict[tuple[str, str], datetime] = {}
+        self._grade_mails: dict[str, tuple[int, str]] = {}
 
     # -- the UIDs -------------------------------------------------------------------------
     def recorded_uids(self, folder: str, uidvalidity: int, uids: Collection[int]) -> set[int]:
@@ -150,3 +170,23 @@ class BatchLookups:
 
     def extension_until(self, owner: str, assignment: str) -> datetime | None:
         return self._extensions.get((owner, assignment))
+
+    # -- replies to grade mails ------------------------------------------------------------
+    def load_grade_mails(self, answered: Iterable[str]) -> None:
+        """Which of the Message-IDs the batch answers are grade mails, and of what."""
+        wanted = set(answered)
+        if wanted:
+            rows = self.session.execute(
+                select(OutboxItem.email_message_id, Submission.id, Submission.assignment)
+                .join(Submission, Submission.message_pk == OutboxItem.message_pk)
+                .where(OutboxItem.kind == GRADE_MAIL, OutboxItem.email_message_id.in_(wanted))
+            )
+            self._grade_mails.update((mid, (sid, key)) for mid, sid, key in rows)
+
+    def grade_mail_answered(self, answered: Iterable[str]) -> tuple[int, str] | None:
+        """(submission id, assignment) of the first grade mail among ``answered``."""
+        for message_id in answered:
+            found = self._grade_mails.get(message_id)
+            if found is not None:
+                return found
+        return None

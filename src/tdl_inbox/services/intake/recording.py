@@ -18,12 +18,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from tdl_inbox.adapters.db.models import FolderState, Message
 from tdl_inbox.adapters.mime import ParsedMail, parse_mail
+from tdl_inbox.adapters.mime_text import mail_text
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.classify import Accepted, Rejected, classify
 from tdl_inbox.domain.lateness import judge
 from tdl_inbox.domain.rejections import Reason, ReasonCode
+from tdl_inbox.services.grading.regrades import current_grader, open_request
 from tdl_inbox.services.grading.roster import Link, link_in
-from tdl_inbox.services.intake.batch_lookups import BatchLookups
+from tdl_inbox.services.intake.batch_lookups import BatchLookups, reply_ids
 from tdl_inbox.services.intake.batch_rows import BatchRows, Row
 from tdl_inbox.services.intake.context import IngestContext
 from tdl_inbox.services.intake.verdicts import deadline_with_extension
@@ -82,6 +84,7 @@ class _Parsed:
     attachments: list[tuple[str, int]]  # digest and size of each attachment
     verdict: Accepted | Rejected
     link: Link | None = None  # set for an accepted submission once the roster is read
+    regrade_of: int | None = None  # the submission whose grade mail this message answers
 
     @property
     def provider_id(self) -> str | None:
@@ -146,6 +149,7 @@ def record_batch(
         (p.provider_id for p in parsed if p.provider_id is not None),
         (p.mail.message_id for p in parsed if p.mail.message_id is not None),
     )
+    _find_regrade_requests(lookups, parsed)
     accepted = [(p, p.verdict) for p in parsed if isinstance(p.verdict, Accepted)]
     lookups.load_roster(
         (p.mail.from_address for p, _ in accepted if p.mail.from_address),
@@ -188,6 +192,7 @@ def record_batch(
         lookups.added(index, p.provider_id, p.mail.message_id, p.digest)
         added.append((index, p))
     rows.flush()
+    _open_regrade_requests(session, [(rows.id_of(i), p) for i, p in added], now)
     advance_checkpoint(session, max((i.location for i in batch), key=lambda loc: loc.uid), now)
     if ctx.receipts is not None and added:
         # Queued only now, after the whole batch is flushed: each receipt says which version
@@ -195,6 +200,35 @@ def record_batch(
         _queue_receipts(session, ctx.receipts, [(rows.id_of(i), p) for i, p in added], now)
     store.sync()
     return [outcomes.get(i.location.uid, Outcome.ALREADY_RECORDED) for i in batch]
+
+
+def _find_regrade_requests(lookups: BatchLookups, parsed: list[_Parsed]) -> None:
+    """A reply to a grade mail is a regrade request, whatever its subject says: one query for
+    the batch finds which messages answer one."""
+    answered = {id(p): reply_ids(p.mail.in_reply_to, p.mail.references) for p in parsed}
+    lookups.load_grade_mails(mid for ids in answered.values() for mid in ids)
+    for p in parsed:
+        found = lookups.grade_mail_answered(answered[id(p)])
+        if found is not None:
+            p.regrade_of = found[0]
+            p.verdict = Rejected(Reason.of(ReasonCode.REGRADE_REQUEST, assignment=found[1]))
+
+
+def _open_regrade_requests(
+    session: Session, added: list[tuple[int, _Parsed]], now: datetime
+) -> None:
+    for message_id, p in added:
+        if p.regrade_of is None:
+            continue
+        open_request(
+            session,
+            submission_id=p.regrade_of,
+            message_pk=message_id,
+            text=mail_text(p.incoming.raw).text,
+            routed_to=current_grader(session, p.regrade_of),
+            actor=p.mail.from_address or "student",
+            now=now,
+        )
 
 
 def _queue_receipts(

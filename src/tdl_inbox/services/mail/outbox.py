@@ -30,6 +30,8 @@ from tdl_inbox.services.intake.ports import Clock
 
 log = logging.getLogger(__name__)
 STALE_SENDING = timedelta(minutes=10)
+GRADE_MAIL = "grade"
+"""The kind of a grade mail (``publish``): a student's reply to one is a regrade request."""
 MAX_BACKOFF = timedelta(hours=1)
 REPLY_KINDS = ("receipt", "rejection", "status")
 """Letters that answer a student's message (the rest are the admin's alerts and reports)."""

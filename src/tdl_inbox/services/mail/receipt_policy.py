@@ -7,6 +7,7 @@ should not pay for importing how receipts are written.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -26,3 +27,5 @@ class ReceiptPolicy:
     counting: Policy
     max_per_sender_per_hour: int
     max_age: timedelta | None
+    max_points: Mapping[str, float]
+    """Each assignment's maximum, for the grades a status reply shows."""

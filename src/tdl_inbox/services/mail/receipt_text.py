@@ -145,6 +145,7 @@ _RUSSIAN_REASONS: Mapping[ReasonCode, str] = {
     ),
     ReasonCode.UNREADABLE: "письмо не удалось прочитать (техническая причина: {error})",
     ReasonCode.STATUS_REQUEST: "запрос статуса",
+    ReasonCode.REGRADE_REQUEST: "это просьба о перепроверке (ответ на письмо с оценкой)",
 }
 
 REASONS: dict[Language, Mapping[ReasonCode, str]] = {"en": ENGLISH, "ru": _RUSSIAN_REASONS}

@@ -31,6 +31,7 @@ from tdl_inbox.adapters.mime import ParsedMail
 from tdl_inbox.domain.rejection_codes import code_of
 from tdl_inbox.domain.rejections import Reason, ReasonCode
 from tdl_inbox.services.grading.versions import ranked
+from tdl_inbox.services.mail.feedback_text import FEEDBACK_TEXTS
 from tdl_inbox.services.mail.outbox import Letter, enqueue
 from tdl_inbox.services.mail.receipt_policy import ReceiptPolicy
 from tdl_inbox.services.mail.receipt_text import (
@@ -215,6 +216,10 @@ def queue_receipt(
         assert message.rejection is not None
         reason = message.rejection.reason if why is None else reason_text(why, policy.language)
         body = [t["rejected"].format(reason=reason), "", t["expected"]]
+        if why is not None and why.code == ReasonCode.REGRADE_REQUEST:
+            assignment = dict(why.params).get("assignment", "")
+            texts = FEEDBACK_TEXTS[policy.language]
+            body = [texts["regrade_received"].format(assignment=assignment)]
     text = "\n".join(
         [
             t["greeting"],

@@ -8,6 +8,7 @@ forged ``From:`` shows the data to its real owner only. An unknown address learn
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,18 +17,25 @@ from tdl_inbox.adapters.db.models import Submission
 from tdl_inbox.services.grading.extensions import extensions_of
 from tdl_inbox.services.grading.roster import SessionRoster, owner_of_student
 from tdl_inbox.services.grading.versions import ranked
+from tdl_inbox.services.mail.feedback import published_by_owner
 from tdl_inbox.services.mail.receipt_policy import ReceiptPolicy
 from tdl_inbox.services.mail.receipt_text import duration, local_time
 from tdl_inbox.services.mail.status_text import STATUS_TEXTS
 
 
-def published_grades(session: Session, student_id: int) -> dict[str, tuple[float, float, float]]:
+def published_grades(
+    session: Session, owner: str, max_points: Mapping[str, float]
+) -> dict[str, tuple[float, float, float]]:
     """The student's published grades: ``(points, extra, max_points)`` by assignment key.
 
-    Reads published grades only: a grade that is not published is never visible to students.
-    Until grades can be published, none is.
+    Reads published grades only (the last one mailed to them per assignment, as ``publish``
+    keeps them): a grade that is not published is never visible to students.
     """
-    return {}
+    published = published_by_owner(session, {owner}).get(owner, {})
+    return {
+        key: (points, extra, max_points.get(key, 0.0))
+        for key, (_grade_id, points, extra) in published.items()
+    }
 
 
 def _natural(key: str) -> tuple[tuple[int, str], ...]:
@@ -59,7 +67,7 @@ def status_lines(session: Session, policy: ReceiptPolicy, sender: str) -> list[s
         .join(versions, versions.c.id == Submission.id)
         .order_by(versions.c.version)
     ).all()
-    grades = published_grades(session, student_id)
+    grades = published_grades(session, owner, policy.max_points)
     extensions = {e.assignment: e for e in extensions_of(session, owner)}
 
     lines: dict[str, list[str]] = {}
