@@ -15,6 +15,7 @@ from servers.imap_fill import append
 from support import run_cli, submission
 from tdl_inbox.adapters.db.models import HistoryEvent, OutboxItem, PublishedGrade, RegradeRequest
 from tdl_inbox.app import App, utc_now
+from tdl_inbox.services.grading.roster import import_roster
 from tdl_inbox.services.mail.feedback import publish
 from tdl_inbox.services.operations import polling
 
@@ -372,3 +373,31 @@ def test_two_publishes_at_once_queue_each_mail_once(graded, smtp_sink, capsys):
     with app.sessions.begin() as session:
         kinds = session.scalars(select(OutboxItem.kind).where(OutboxItem.kind == "grade")).all()
     assert kinds == ["grade"]
+
+
+def test_a_status_reply_shows_published_grades_only(
+    graded, dovecot, imap_folder, smtp_sink, capsys
+):
+    app = graded()
+    with app.sessions.begin() as session:
+        import_roster(
+            session, "name,email\nIvan Ivanov,ivan@example.org\n", actor="admin", now=utc_now()
+        )
+
+    def status_reply() -> str:
+        append(dovecot, imap_folder, submission("status", "ivan@example.org"), ON_TIME)
+        poll_and_send(app)
+        (mail,) = smtp_sink.wait_for(1)
+        smtp_sink.clear()
+        return mail.message.get_content()
+
+    before = status_reply()
+    assert "theory-1" in before  # the version is listed...
+    assert "grade:" not in before  # ...but a grade not yet published is not
+
+    publish_json(capsys, app, "theory-1")
+    smtp_sink.wait_for(1)
+    smtp_sink.clear()
+
+    after = status_reply()
+    assert "  grade: 7 of 10" in after
