@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
@@ -136,6 +137,25 @@ def health_targets(settings: Settings) -> HealthTargets:
         imap_params=lambda: imap_params(settings.mailbox),
         smtp_params=None if smtp is None else lambda: smtp_params(smtp),
     )
+
+
+WEB_SECRET_NAME = "tdl-inbox-web.key"
+
+
+def web_secret_path(settings: Settings) -> Path:
+    """Beside the SQLite file, or (another database) beside the store: never in the config."""
+    path = sqlite_path(settings.database.url)
+    if path is not None:
+        return path.parent / WEB_SECRET_NAME
+    assert settings.storage.dir is not None
+    return settings.storage.dir.parent / WEB_SECRET_NAME
+
+
+def web_secret(settings: Settings) -> bytes:
+    """The key that signs web session cookies, made on first use (mode 0600)."""
+    from tdl_inbox.adapters.secret_file import load_or_create
+
+    return load_or_create(web_secret_path(settings))
 
 
 def database_exists(settings: Settings) -> bool:

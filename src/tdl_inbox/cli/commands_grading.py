@@ -23,6 +23,7 @@ from tdl_inbox.domain.ids import Ref, submission_ref, with_ref
 from tdl_inbox.errors import AlreadyClaimed, TdlInboxError
 from tdl_inbox.services.grading import queue as work
 from tdl_inbox.services.grading.refs import submission_id_of
+from tdl_inbox.services.grading.work_list import item_json, work_list
 from tdl_inbox.services.reporting.formatting import short_time, to_jsonable, verdict_text
 
 GRADER_ENV = "TDL_INBOX_GRADER"
@@ -49,10 +50,6 @@ def _course_time(zone: ZoneInfo) -> Iterator[None]:
         yield
     except AlreadyClaimed as held:
         raise TdlInboxError(held.describe(short_time(held.until, zone))) from None
-
-
-def _item_json(item: work.QueueItem, zone: ZoneInfo) -> dict[str, Any]:
-    return with_ref(to_jsonable(item, zone), submission_ref(item.id))
 
 
 def _item_rows(items: list[work.QueueItem], app: App) -> list[list[str]]:
@@ -102,26 +99,23 @@ def queue_cmd(
 ) -> None:
     """Counting versions that still need a grade, oldest first (late ones only with --all,
     unless the admin chose them), then open regrade requests."""
-    from tdl_inbox.services.grading.regrades import queue_items as regrade_items
-
     if mine and not grader:
         raise click.UsageError("--mine needs --grader NAME (or $TDL_INBOX_GRADER)")
     app = state.app_for_assignment(assignment)
     with app.sessions.begin() as session:
-        items = work.queue(
+        items = work_list(
             session,
             app.store,
             app.settings.grading.counting,
             utc_now(),
             assignment,
             include_late,
-            claimed_by=grader if mine else None,
+            grader,
+            mine,
         )
-        if not mine:
-            items += regrade_items(session, app.store, assignment, routed_to=grader)
     zone = app.settings.course.zone
     if chosen_format(fmt, as_json) == "json":
-        emit_json([_item_json(item, zone) for item in items], output)
+        emit_json([item_json(item, zone) for item in items], output)
         return
     title = f"Claimed by {grader}: {len(items)}" if mine else f"Queue: {len(items)} to grade"
     emit_table(title, QUEUE_COLUMNS, _item_rows(items, app), output)
@@ -154,7 +148,7 @@ def next_cmd(
         )
     if chosen_format(fmt, as_json) == "json":
         if item is not None:
-            emit_json(_item_json(item, app.settings.course.zone), output)
+            emit_json(item_json(item, app.settings.course.zone), output)
         return
     if item is None:
         click.echo("nothing left to grade")

@@ -134,6 +134,10 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
     ),
     "roster": ("commands_roster", "List the roster (subcommands: import, add, remove, link)."),
     "run": ("commands_mail", "Poll the mailbox every mailbox.poll_interval_seconds until stopped."),
+    "serve": (
+        "commands_web",
+        "Serve the graders' web workspace on web.host:web.port until stopped.",
+    ),
     "show": (
         "commands_grading",
         (
@@ -147,6 +151,10 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         ("Last successful poll, last new message, today's count, outbox backlog, daemon pid."),
     ),
     "submissions": ("commands_data", "List every recorded submission with its verdict."),
+    "users": (
+        "commands_users",
+        "Web workspace accounts (subcommands: add, list, remove, passwd, token).",
+    ),
 }
 
 

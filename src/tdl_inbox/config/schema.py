@@ -233,6 +233,25 @@ class DaemonConfig(_Section):
     """Re-read this file when it changes (within a few seconds), not only on SIGHUP."""
 
 
+class WebConfig(_Section):
+    """The graders' web workspace (``tdl-inbox serve``)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8470, ge=1, le=65535)
+    base_url: str | None = None
+    """Where graders reach it, e.g. ``https://grading.example.org`` behind a TLS proxy; an
+    ``https://`` URL makes the session cookie Secure and allows a non-loopback ``host``."""
+    session_hours: float = Field(default=12, gt=0)
+    """How long a login lasts."""
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (or http:// for a loopback address)")
+        return value
+
+
 class AssignmentConfig(_Section):
     kind: Kind
     number: int = Field(ge=0, le=999)
@@ -300,6 +319,7 @@ class Settings(_Section):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     backup: BackupConfig = Field(default_factory=BackupConfig)
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     assignment: list[AssignmentConfig] = Field(default_factory=list)
 
     source: Path | None = Field(default=None, exclude=True)

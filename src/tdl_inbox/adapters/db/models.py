@@ -330,3 +330,21 @@ class DaemonState(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class WebUser(Base):
+    """Someone who may use the web workspace; ``name`` is the grader name ``--grader`` takes.
+
+    Only hashes are kept: the password's from argon2, the API token's a SHA-256 (the token is
+    32 random bytes, so a slow hash adds nothing but latency to every API call).
+    """
+
+    __tablename__ = "web_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(10))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    token_created_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -1,0 +1,36 @@
+"""Templates (autoescaped: everything from mail is hostile) and the answers every route shares."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from tdl_inbox.web.auth import WebSession
+
+templates = Jinja2Templates(directory=Path(__file__).with_name("templates"), autoescape=True)
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def to_login() -> Response:
+    return RedirectResponse("/login", status_code=303)
+
+
+def api_error(message: str, status_code: int) -> Response:
+    return JSONResponse({"error": message}, status_code=status_code)
+
+
+def forbidden_csrf() -> Response:
+    return Response("missing or wrong CSRF token", status_code=403, media_type="text/plain")
+
+
+def csrf_of(session: WebSession | None) -> str:
+    return "" if session is None else session.csrf

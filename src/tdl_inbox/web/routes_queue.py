@@ -1,0 +1,106 @@
+"""The queue: the page at ``/`` and ``GET /api/queue`` (the JSON of ``queue --json``)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tdl_inbox.app import App, utc_now
+from tdl_inbox.domain.ids import submission_ref
+from tdl_inbox.services.grading.queue import QueueItem
+from tdl_inbox.services.grading.work_list import item_json, work_list
+from tdl_inbox.services.reporting.formatting import short_time, verdict_text
+from tdl_inbox.web.auth import caller
+from tdl_inbox.web.pages import api_error, csrf_of, render, to_login
+
+PAGE_SIZE = 100
+
+
+def _flag(request: Request, name: str) -> bool:
+    return request.query_params.get(name, "") in {"1", "true", "yes", "on"}
+
+
+def _items(request: Request, grader: str) -> list[QueueItem] | str:
+    """The items the query asks for, or what is wrong with the query."""
+    app: App = request.app.state.app
+    assignment = request.query_params.get("assignment") or None
+    if assignment is not None and assignment not in app.ctx.assignments:
+        return f"unknown assignment {assignment}"
+    mine = _flag(request, "mine")
+    with app.sessions.begin() as db:
+        return work_list(
+            db,
+            app.store,
+            app.settings.grading.counting,
+            utc_now(),
+            assignment,
+            _flag(request, "all"),
+            grader if mine else None,
+            mine,
+        )
+
+
+def queue_page(request: Request) -> Response:
+    who = caller(request)
+    if who is None:
+        return to_login()
+    app: App = request.app.state.app
+    found = _items(request, who.account.name)
+    if isinstance(found, str):
+        return Response(found, status_code=400, media_type="text/plain")
+    try:
+        page = max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        page = 1
+    zone = app.settings.course.zone
+    shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    rows = [
+        {
+            "ref": submission_ref(i.id),
+            "assignment": i.assignment,
+            "student": i.student,
+            "arrived": short_time(i.arrived_at, zone),
+            "verdict": verdict_text(i.late) + (", chosen" if i.late and i.chosen else ""),
+            "status": i.status
+            + (f" by {i.claimed_by}" if i.claimed_by else "")
+            + (f": {i.flag}" if i.flag else ""),
+            "files": len(i.attachments),
+        }
+        for i in shown
+    ]
+    query = {k: v for k, v in request.query_params.items() if k != "page"}
+    return render(
+        request,
+        "queue.html",
+        {
+            "user": who.account,
+            "csrf_token": csrf_of(who.session),
+            "rows": rows,
+            "total": len(found),
+            "page": page,
+            "pages": max(1, -(-len(found) // PAGE_SIZE)),
+            "query": query,
+            "assignments": sorted(app.ctx.assignments),
+            "assignment": request.query_params.get("assignment", ""),
+            "mine": _flag(request, "mine"),
+            "all": _flag(request, "all"),
+        },
+    )
+
+
+def queue_api(request: Request) -> Response:
+    who = caller(request)
+    if who is None:
+        return api_error("login required: send Authorization: Bearer TOKEN", 401)
+    found = _items(request, who.account.name)
+    if isinstance(found, str):
+        return api_error(found, 400)
+    zone = request.app.state.app.settings.course.zone
+    return JSONResponse([item_json(item, zone) for item in found])
+
+
+ROUTES = [
+    Route("/", queue_page, methods=["GET"]),
+    Route("/api/queue", queue_api, methods=["GET"]),
+]
