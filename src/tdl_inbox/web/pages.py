@@ -5,13 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment, FileSystemLoader
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from tdl_inbox.web.auth import WebSession
 
-templates = Jinja2Templates(directory=Path(__file__).with_name("templates"), autoescape=True)
+# Autoescape always on (not only for .html names): everything from mail is hostile.
+templates = Jinja2Templates(
+    env=Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)
+)
 
 
 def render(
