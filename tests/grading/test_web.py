@@ -202,3 +202,47 @@ def test_serve_refuses_a_public_address_without_an_https_base_url(run):
     assert code != 0
     assert "web.base_url" in err
     assert "Traceback" not in err
+
+
+def test_a_cookie_authenticated_api_change_needs_the_csrf_header(run, monkeypatch, grading_app):
+    from starlette.responses import JSONResponse
+
+    from tdl_inbox.web.auth import caller
+
+    site = create_app(grading_app)
+
+    def change(request):  # stands for any state-changing API route
+        who = caller(request)
+        if who is None:
+            return JSONResponse({"error": "login required"}, 401)
+        return JSONResponse({"changed_by": who.account.name})
+
+    site.add_route("/api/change", change, methods=["POST"])
+    add_user(run, monkeypatch)
+    token = run("users", "token", "anna")[1].strip().splitlines()[-1]
+    with TestClient(site, base_url="http://127.0.0.1") as client:
+        logged_in(client)
+        refused = client.post("/api/change")
+        assert refused.status_code == 403
+        assert "error" in refused.json()
+        assert client.post("/api/change", headers={"X-CSRF-Token": "forged"}).status_code == 403
+        page_token = csrf_token(client.get("/").text)
+        allowed = client.post("/api/change", headers={"X-CSRF-Token": page_token})
+        assert allowed.json() == {"changed_by": "anna"}
+    with TestClient(site, base_url="http://127.0.0.1") as stranger:
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert stranger.post("/api/change", headers=bearer).json() == {"changed_by": "anna"}
+        assert (
+            stranger.post("/api/change", headers={"Authorization": "Bearer x"}).status_code == 401
+        )
+
+
+def test_a_removed_user_is_logged_out_at_once(run, monkeypatch, client, capsys):
+    add_user(run, monkeypatch)
+    assert logged_in(client, password="wrong password").status_code == 401
+    # the CLI's logging setup (from `users add`) writes to standard error
+    assert "web login failed: user 'anna' from testclient" in capsys.readouterr().err
+    logged_in(client)
+    assert client.get("/", follow_redirects=False).status_code == 200
+    assert run("users", "remove", "anna")[0] == 0
+    assert client.get("/", follow_redirects=False).status_code == 303

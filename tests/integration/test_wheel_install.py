@@ -100,3 +100,14 @@ def test_wheel_installed_outside_the_checkout_sets_up_and_polls(
     ]
     assert not list(elsewhere.iterdir())
     assert shutil.which("tdl-inbox", path=str(installed_wheel.parent)) is not None
+
+
+def test_the_wheel_carries_the_web_templates_and_styles(installed_wheel, tmp_path):
+    python = str(installed_wheel.parent / "python")
+    probe = (
+        "from importlib.resources import files; web = files('tdl_inbox.web'); "
+        "print(sorted(p.name for p in web.joinpath('templates').iterdir()), "
+        "web.joinpath('static', 'style.css').is_file())"
+    )
+    out = run([python, "-c", probe], tmp_path, {**os.environ})
+    assert out.strip() == "['base.html', 'login.html', 'queue.html'] True"

@@ -101,3 +101,18 @@ def test_the_product_never_imports_the_development_helpers():
     for path in PACKAGE.rglob("*.py"):
         for name in imports_of(path):
             assert name.split(".")[0] != "tdl_inbox_dev", f"{path.relative_to(PACKAGE)}: {name}"
+
+
+@pytest.mark.parametrize("path", modules("web"), ids=lambda p: p.name)
+def test_web_calls_services_never_adapters(path):
+    # Like the CLI: a thin entry point over the services and the composition root.
+    for name in imports_of(path):
+        assert not name.startswith(("tdl_inbox.adapters", "tdl_inbox.cli")), f"{path.name}: {name}"
+
+
+def test_web_is_imported_only_by_the_serve_command():
+    for path in PACKAGE.rglob("*.py"):
+        if path.is_relative_to(PACKAGE / "web") or path == PACKAGE / "cli" / "commands_web.py":
+            continue
+        for name in imports_of(path):
+            assert not name.startswith("tdl_inbox.web"), f"{path.relative_to(PACKAGE)}: {name}"

@@ -18,6 +18,7 @@ from tdl_inbox.app import App, web_secret
 from tdl_inbox.services.operations.login_throttle import LoginThrottle
 from tdl_inbox.web import routes_auth, routes_queue
 from tdl_inbox.web.auth import Signer
+from tdl_inbox.web.csrf import ApiCsrf
 from tdl_inbox.web.headers import SecurityHeaders
 
 STATIC = Path(__file__).with_name("static")
@@ -30,7 +31,7 @@ def create_app(app: App) -> Starlette:
         *routes_queue.ROUTES,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    site = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
+    site = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders), Middleware(ApiCsrf)])
     site.state.app = app
     site.state.signer = Signer(
         web_secret(app.settings),
