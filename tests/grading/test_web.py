@@ -246,3 +246,17 @@ def test_a_removed_user_is_logged_out_at_once(run, monkeypatch, client, capsys):
     assert client.get("/", follow_redirects=False).status_code == 200
     assert run("users", "remove", "anna")[0] == 0
     assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_the_mine_filter_shows_the_graders_own_claims(run, monkeypatch, client, deliver):
+    deliver("Theory 1 - Ivan Ivanov", ON_TIME)
+    sid = deliver("Theory 1 - Petr Petrov", ON_TIME, "petr@example.org")
+    add_user(run, monkeypatch)
+    assert run("claim", str(sid), "--grader", "anna")[0] == 0
+    logged_in(client)
+    mine = client.get("/api/queue?mine=1").json()
+    assert [item["id"] for item in mine] == [sid]
+    assert mine == json.loads(run("queue", "--json", "--mine", "--grader", "anna")[1])
+    page = client.get("/?mine=1").text
+    assert "Petr Petrov" in page
+    assert "Ivan Ivanov" not in page

@@ -42,5 +42,6 @@ class LoginThrottle:
         with self._lock:
             for key in self._keys(name, address):
                 self._recent(key, now).append(now)
-            for key in [k for k, v in self._failures.items() if not v]:
+            # Forget what is past the window, so guessed names cannot fill the memory.
+            for key in [k for k in self._failures if not self._recent(k, now)]:
                 del self._failures[key]
