@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the real servers the test suite starts on loopback (tests/servers):
 #   dovecot-imapd (IMAP), openssl (self-signed certificates), postgresql, isync (mbsync),
-# and chromium, the headless browser that opens the HTML report (tests/reports).
+# and chromium with chromium-driver, the headless browser that opens the HTML report and
+# the rendered notebooks (tests/reports; Selenium drives it through /usr/bin/chromedriver).
 #
 # Idempotent and quiet: packages already installed are skipped; prints one line per run.
 # For Debian/Ubuntu, as root (or as a user with passwordless sudo, e.g. CI runners).
@@ -13,7 +14,7 @@
 #   scripts/install-test-servers.sh --check    exit 1 (listing them) if anything is missing
 set -euo pipefail
 
-PACKAGES=(dovecot-imapd openssl postgresql isync chromium)
+PACKAGES=(dovecot-imapd openssl postgresql isync chromium chromium-driver)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -401,3 +401,23 @@ def test_a_status_reply_shows_published_grades_only(
 
     after = status_reply()
     assert "  grade: 7 of 10" in after
+
+
+def test_a_russian_status_reply_writes_points_with_a_decimal_comma(
+    graded, dovecot, imap_folder, smtp_sink, capsys
+):
+    app = graded(language="ru")
+    ok(capsys, app, "grade", "s1", "-p", "7.5", "-g", "Anna")
+    with app.sessions.begin() as session:
+        import_roster(
+            session, "name,email\nIvan Ivanov,ivan@example.org\n", actor="admin", now=utc_now()
+        )
+    publish_json(capsys, app, "theory-1")
+    smtp_sink.wait_for(1)
+    smtp_sink.clear()
+
+    append(dovecot, imap_folder, submission("статус", "ivan@example.org"), ON_TIME)
+    poll_and_send(app)
+
+    (mail,) = smtp_sink.wait_for(1)
+    assert "  оценка: 7,5 из 10" in mail.message.get_content()

@@ -64,8 +64,11 @@ def looks_like_text(head: bytes) -> bool:
 
 def safe_extension(filename: str, head: bytes) -> str:
     """The extension to open a file with, given its display name and first bytes (4 KB is
-    plenty): ``pdf``, ``docx``, ``py``, ``txt``, ... or ``bin``."""
+    plenty): ``pdf``, ``png``, ``webp``, ``docx``, ``py``, ``txt``, ... or ``bin``.  Markup (HTML,
+    SVG, XML) is ``txt`` whatever it is called, ``page.pdf`` included."""
     named = name_extension(filename)
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":  # the size sits between the two marks
+        return "webp"
     for magic, kind in _MAGIC:
         if head.startswith(magic):
             if kind in _CONTAINERS:

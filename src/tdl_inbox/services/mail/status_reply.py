@@ -18,6 +18,7 @@ from tdl_inbox.services.grading.extensions import extensions_of
 from tdl_inbox.services.grading.roster import SessionRoster, owner_of_student
 from tdl_inbox.services.grading.versions import ranked
 from tdl_inbox.services.mail.feedback import published_by_owner
+from tdl_inbox.services.mail.feedback_text import number
 from tdl_inbox.services.mail.receipt_policy import ReceiptPolicy
 from tdl_inbox.services.mail.receipt_text import duration, local_time
 from tdl_inbox.services.mail.status_text import STATUS_TEXTS
@@ -82,7 +83,11 @@ def status_lines(session: Session, policy: ReceiptPolicy, sender: str) -> list[s
         )
         lines.setdefault(row.assignment, []).append(text + (t["counts"] if row.rank == 1 else ""))
     for key, (points, extra, max_points) in grades.items():
-        shown = {"points": f"{points:g}", "extra": f"{extra:g}", "max_points": f"{max_points:g}"}
+        shown = {
+            "points": number(points, policy.language),
+            "extra": number(extra, policy.language),
+            "max_points": number(max_points, policy.language),
+        }
         lines.setdefault(key, []).append(t["grade_extra" if extra else "grade"].format(**shown))
     for key, extension in extensions.items():
         until = local_time(extension.until, policy.zone)
