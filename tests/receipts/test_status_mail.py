@@ -10,7 +10,7 @@ import pytest
 
 from servers.imap_fill import append
 from support import run_cli, submission
-from tdl_inbox.app import App
+from tdl_inbox.app import App, utc_now
 from tdl_inbox.services.grading.roster import import_roster
 from tdl_inbox.services.mail.status_text import STATUS_TEXTS
 from tdl_inbox.services.operations import polling
@@ -33,7 +33,7 @@ def poll_and_send(app: App):
 
 def with_roster(app: App) -> App:
     with app.sessions.begin() as session:
-        import_roster(session, ROSTER)
+        import_roster(session, ROSTER, actor="admin", now=utc_now())
     return app
 
 
