@@ -5,30 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from demo.server import ImapServer
-from tdl_inbox_dev.config import config_text
+from tdl_inbox_dev.config import ASSIGNMENTS_2019, config_text
 
 PASSWORD_ENV = "TDL_INBOX_IMAP_PASSWORD"
 
-ASSIGNMENTS = """\
-[[assignment]]
-kind = "theory"
-number = 1
-published = 2019-02-23
-max_points = 10
-
-[[assignment]]
-kind = "lab"
-number = 1
-published = 2019-03-07
-max_points = 10
-deadline = 2019-03-30T23:59:00    # moved by the admin (local time in course.timezone)
-
-[[assignment]]
-kind = "theory"
-number = 2
-published = 2019-03-26
-max_points = 10
-
+ASSIGNMENTS = (
+    ASSIGNMENTS_2019
+    + """
 [[assignment]]
 kind = "theory"
 number = 3
@@ -41,6 +24,8 @@ number = 4
 published = 2019-04-30
 max_points = 10
 """
+)
+"""The 2019 course's assignments (lab-1's deadline moved by the admin) and two more."""
 
 
 def write_config(path: Path, server: ImapServer, folder: str) -> None:

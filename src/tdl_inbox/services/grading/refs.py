@@ -25,29 +25,37 @@ def no_submission(submission_id: int) -> NotFound:
     return NotFound(f"no submission {submission_ref(submission_id)} (see `tdl-inbox submissions`)")
 
 
+def _message_outcome(session: Session, message_id: int) -> tuple[int | None, bool] | None:
+    """What message ``message_id`` became: (its submission id, whether it is rejected); None
+    for no such message."""
+    if message_id > LARGEST_ID:
+        return None
+    found = session.execute(
+        select(Submission.id, Rejection.id)
+        .select_from(Message)
+        .outerjoin(Submission, Submission.message_pk == Message.id)
+        .outerjoin(Rejection, Rejection.message_pk == Message.id)
+        .where(Message.id == message_id)
+    ).first()
+    return None if found is None else (found[0], found[1] is not None)
+
+
 def submission_id_of(session: Session, ref: Ref) -> int:
     """The id of the submission ``ref`` names; NotFound or WrongKind otherwise."""
     if ref.kind is IdKind.SUBMISSION:
         if ref.number > LARGEST_ID or session.get(Submission, ref.number) is None:
             raise no_submission(ref.number)
         return ref.number
-    if ref.number > LARGEST_ID:
+    outcome = _message_outcome(session, ref.number)
+    if outcome is None:
         raise NotFound(f"no message {ref}; this command takes a submission id such as s12")
-    found = session.execute(
-        select(Message.id, Submission.id, Rejection.reason)
-        .outerjoin(Submission, Submission.message_pk == Message.id)
-        .outerjoin(Rejection, Rejection.message_pk == Message.id)
-        .where(Message.id == ref.number)
-    ).first()
-    if found is None:
-        raise NotFound(f"no message {ref}; this command takes a submission id such as s12")
-    _, submission_id, reason = found
+    submission_id, rejected = outcome
     if submission_id is not None:
         raise WrongKind(
             f"{ref} is a message, not a submission: its submission is "
             f"{submission_ref(submission_id)}"
         )
-    what = "a rejected message" if reason is not None else "a message that is not a submission"
+    what = "a rejected message" if rejected else "a message that is not a submission"
     raise WrongKind(
         f"{ref} is {what}, not a submission (submission ids start with s, see "
         "`tdl-inbox submissions`)"
@@ -62,23 +70,14 @@ def rejected_message_id_of(session: Session, ref: Ref) -> int:
             f"{ref} is a submission id (a bare number is one too); this command takes a "
             "rejected message's id such as m18 (see `tdl-inbox rejected`)"
         )
-    found = (
-        None
-        if ref.number > LARGEST_ID
-        else session.execute(
-            select(Message.id, Submission.id, Rejection.id)
-            .outerjoin(Submission, Submission.message_pk == Message.id)
-            .outerjoin(Rejection, Rejection.message_pk == Message.id)
-            .where(Message.id == ref.number)
-        ).first()
-    )
-    if found is None:
+    outcome = _message_outcome(session, ref.number)
+    if outcome is None:
         raise NotFound(f"no message {ref} (see `tdl-inbox rejected`)")
-    _, submission_id, rejection_id = found
+    submission_id, rejected = outcome
     if submission_id is not None:
         raise WrongKind(
             f"{message_ref(ref.number)} is already submission {submission_ref(submission_id)}"
         )
-    if rejection_id is None:
+    if not rejected:
         raise NotFound(f"message {ref} is not rejected (see `tdl-inbox rejected`)")
     return ref.number
