@@ -168,17 +168,7 @@ def _parse(raw: bytes, max_header_bytes: int, max_depth: int, *, fast: bool) -> 
     if header_end > max_header_bytes:
         error = f"header block larger than {max_header_bytes} bytes"
     else:
-        structure = read_structure(raw, _POLICY) if fast else None
-        marks = None if structure is None else structure.nesting_marks
-        if _too_deep(raw, max_depth, marks):
-            error = f"MIME nesting deeper than {max_depth} levels"
-        elif structure is not None:
-            msg = structure.root
-    if error is None and msg is None:
-        try:
-            msg = _parse_bytes(raw)
-        except RecursionError:
-            error = "MIME nesting too deep for the parser"
+        msg, error = message_tree(raw, max_depth, fast=fast)
     if msg is None:  # only the headers are read, and cheaply: the header block is capped
         cut = min(header_end, max_header_bytes)
         msg = BytesParser(policy=_POLICY).parsebytes(raw[:cut], headersonly=True)
@@ -188,6 +178,23 @@ def _parse(raw: bytes, max_header_bytes: int, max_depth: int, *, fast: bool) -> 
     if error is None:
         error = _collect(parsed, max_depth, decoder, attachments)
     return _summarise(parsed, decoder, attachments, error)
+
+
+def message_tree(
+    raw: bytes, max_depth: int, *, fast: bool = True
+) -> tuple[Message | None, str | None]:
+    """The parsed tree of ``raw`` (read straight from the bytes where the fast path applies),
+    or None and why: nested deeper than ``max_depth``, or too deep for the parser."""
+    structure = read_structure(raw, _POLICY) if fast else None
+    marks = None if structure is None else structure.nesting_marks
+    if _too_deep(raw, max_depth, marks):
+        return None, f"MIME nesting deeper than {max_depth} levels"
+    if structure is not None:
+        return structure.root, None
+    try:
+        return _parse_bytes(raw), None
+    except RecursionError:
+        return None, "MIME nesting too deep for the parser"
 
 
 def _parse_bytes(raw: bytes) -> Message:

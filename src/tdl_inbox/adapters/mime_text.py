@@ -16,14 +16,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from email.feedparser import BytesFeedParser
 from email.message import Message
-from email.policy import Compat32
 from html.parser import HTMLParser
 
-from tdl_inbox.adapters.mime import _too_deep
+from tdl_inbox.adapters.mime import message_tree
 from tdl_inbox.adapters.mime_headers import HeaderDecoder
-from tdl_inbox.adapters.mime_structure import Part, read_structure
+from tdl_inbox.adapters.mime_structure import Part
 from tdl_inbox.domain.display import printable
 
 MAX_TEXT_CHARS = 20_000
@@ -31,7 +29,6 @@ MAX_TEXT_CHARS = 20_000
 MAX_LINKS = 50
 MAX_URL_CHARS = 2_000
 _MAX_DEPTH = 50
-_POLICY = Compat32()
 _URL = re.compile(r"https?://[^\s<>\"'`\x00-\x1f\x7f]+", re.IGNORECASE)
 # Closing punctuation that ends a sentence rather than the URL: "see https://x.org/a."
 _TRAILING = ".,;:!?»”’"
@@ -60,7 +57,7 @@ def mail_text(raw: bytes) -> MailText:
 
 
 def _mail_text(raw: bytes) -> MailText:
-    root = _tree(raw)
+    root, _ = message_tree(raw, _MAX_DEPTH)
     if root is None:
         return MailText("", ())
     plain: list[str] = []
@@ -88,17 +85,6 @@ def _mail_text(raw: bytes) -> MailText:
 def find_urls(text: str) -> list[str]:
     """``http``/``https`` URLs written in ``text``, without the punctuation that follows one."""
     return [_trim(match.group(0)) for match in _URL.finditer(text)]
-
-
-def _tree(raw: bytes) -> Message | None:
-    structure = read_structure(raw, _POLICY)
-    if _too_deep(raw, _MAX_DEPTH, None if structure is None else structure.nesting_marks):
-        return None
-    if structure is not None:
-        return structure.root
-    parser = BytesFeedParser(policy=_POLICY)
-    parser.feed(raw)
-    return parser.close()
 
 
 def _body_parts(root: Message, decoder: HeaderDecoder) -> Iterator[Message]:
