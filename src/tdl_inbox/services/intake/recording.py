@@ -205,10 +205,10 @@ def record_batch(
 def _find_regrade_requests(lookups: BatchLookups, parsed: list[_Parsed]) -> None:
     """A reply to a grade mail is a regrade request, whatever its subject says: one query for
     the batch finds which messages answer one."""
-    answered = {id(p): reply_ids(p.mail.in_reply_to, p.mail.references) for p in parsed}
-    lookups.load_grade_mails(mid for ids in answered.values() for mid in ids)
-    for p in parsed:
-        found = lookups.grade_mail_answered(answered[id(p)])
+    answered = [reply_ids(p.mail.in_reply_to, p.mail.references) for p in parsed]
+    lookups.load_grade_mails(mid for ids in answered for mid in ids)
+    for p, ids in zip(parsed, answered, strict=True):
+        found = lookups.grade_mail_answered(ids)
         if found is not None:
             p.regrade_of = found[0]
             p.verdict = Rejected(Reason.of(ReasonCode.REGRADE_REQUEST, assignment=found[1]))
