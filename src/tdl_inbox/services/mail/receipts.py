@@ -21,7 +21,6 @@ import hashlib
 import re
 from datetime import datetime, timedelta
 from email.utils import parseaddr
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -89,10 +88,6 @@ def _why_not(
     return None
 
 
-def _local(moment: datetime, zone: ZoneInfo) -> str:
-    return local_time(moment, zone)
-
-
 def _submission_lines(
     session: Session, policy: ReceiptPolicy, message: Message, sub: Submission
 ) -> list[str]:
@@ -102,14 +97,14 @@ def _submission_lines(
         t["recorded"].format(assignment=sub.assignment, student=_clean(sub.student, 100)),
         *([t["note"].format(note=_clean(sub.note, 100))] if sub.note else []),
         "",
-        t["arrived"].format(arrived=_local(sub.arrived_at, zone), zone=zone_name),
-        t["deadline"].format(deadline=_local(sub.deadline, zone), zone=zone_name),
+        t["arrived"].format(arrived=local_time(sub.arrived_at, zone), zone=zone_name),
+        t["deadline"].format(deadline=local_time(sub.deadline, zone), zone=zone_name),
         t["late"].format(late_by=duration(sub.late_by_seconds, policy.language))
         if sub.late
         else t["on_time"],
     ]
     if sub.delivery_delay_suspected and message.sent_at is not None:
-        lines.append(t["delay_note"].format(sent=_local(message.sent_at, zone)))
+        lines.append(t["delay_note"].format(sent=local_time(message.sent_at, zone)))
     lines.append("")
     if message.attachments:
         lines.append(t["files"])
@@ -153,7 +148,9 @@ def _counting_line(session: Session, policy: ReceiptPolicy, sub: Submission) -> 
         text = "counts_newer"
     else:
         text = "counts_earlier"
-    return t[text].format(version=counting.version, when=_local(counting.arrived_at, policy.zone))
+    return t[text].format(
+        version=counting.version, when=local_time(counting.arrived_at, policy.zone)
+    )
 
 
 def _rejection_was_queued(session: Session, message: Message) -> bool:
