@@ -48,6 +48,7 @@ def ingest_context(settings: Settings) -> IngestContext:
     if mailbox.since is not None:
         since = datetime.combine(mailbox.since, datetime.min.time(), tzinfo=course.zone)
     aliases = settings.kind_aliases()
+    assignments = {a.key: a for a in settings.assignments()}
     receipts = None
     if settings.smtp is not None and settings.receipts.enabled:
         hours = settings.receipts.max_age_hours
@@ -59,11 +60,11 @@ def ingest_context(settings: Settings) -> IngestContext:
             counting=settings.grading.counting,
             max_per_sender_per_hour=settings.receipts.max_per_sender_per_hour,
             max_age=None if hours is None else timedelta(hours=hours),
-            max_points={a.key: a.max_points for a in settings.assignments()},
+            max_points={key: a.max_points for key, a in assignments.items()},
         )
     return IngestContext(
         folder=mailbox.folder,
-        assignments={a.key: a for a in settings.assignments()},
+        assignments=assignments,
         kind_aliases=aliases,
         since=since,
         batch_messages=mailbox.fetch_batch_messages,
