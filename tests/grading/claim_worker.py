@@ -2,7 +2,10 @@
 is empty, print the ids. (``next`` hands a grader their own claim back until they grade it.)
 
 Run as ``python claim_worker.py CONFIG GRADER BARRIER_DIR``: each worker announces itself with
-``BARRIER_DIR/ready-GRADER`` and waits for ``BARRIER_DIR/go``, so their first claims race.
+``BARRIER_DIR/ready-GRADER`` and waits for ``BARRIER_DIR/go``, so their first claims race. Each
+then holds its first claim until every worker holds one (``BARRIER_DIR/holding-GRADER``): on a
+busy machine one process could otherwise empty the queue before the others were scheduled, and
+the test would prove nothing about concurrent claims.
 """
 
 from __future__ import annotations
@@ -19,12 +22,17 @@ from tdl_inbox.services.grading.grades import record_grade
 from tdl_inbox.services.grading.queue import claim_next
 
 
+def _wait_for(barrier: Path, pattern: str, count: int, seconds: float) -> None:
+    give_up = time.monotonic() + seconds
+    while len(list(barrier.glob(pattern))) < count and time.monotonic() < give_up:
+        time.sleep(0.005)
+
+
 def main() -> None:
     config, grader, barrier = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
     app = build_app(load_config(config))
     (barrier / f"ready-{grader}").touch()
-    while not (barrier / "go").exists():
-        time.sleep(0.005)
+    _wait_for(barrier, "go", 1, 60)
     claimed = []
     while True:
         with app.sessions.begin() as session:
@@ -36,6 +44,9 @@ def main() -> None:
         if item.id in claimed:
             sys.exit(f"{grader} was handed {item.id} again after grading it")
         claimed.append(item.id)
+        if len(claimed) == 1:
+            (barrier / f"holding-{grader}").touch()
+            _wait_for(barrier, "holding-*", len(list(barrier.glob("ready-*"))), 60)
         with app.sessions.begin() as session:
             record_grade(
                 session,

@@ -63,4 +63,4 @@ def test_concurrent_next_never_hands_out_the_same_submission(grading_app, delive
     claimed = [sid for batch in results for sid in batch]
     assert len(claimed) == len(set(claimed)), "a submission was handed to two graders"
     assert set(claimed) == expected
-    assert sum(1 for batch in results if batch) >= 2, "the graders did not actually race"
+    assert all(results), "every grader held a claim at the same time"
