@@ -7,6 +7,7 @@ TdlInboxError                 one clear line for the user; the CLI exits non-zer
 ├── AlreadyRunning            another daemon holds the lock on this database
 ├── NotFound                  an id or name given on the command line does not exist
 ├── AlreadyClaimed            another grader holds the claim on a submission
+├── StaleGrade                a grade was saved since the grader looked at the submission
 ├── InvalidGrade              a grade, extra points or exam points outside what the rules allow
 ├── MailboxError              the IMAP server could not be used
 │   ├── MailboxUnavailable    transient: connection refused, reset, timed out (retry)
@@ -57,6 +58,33 @@ class AlreadyClaimed(TdlInboxError):
     def describe(self, until: str) -> str:
         """The one line, with ``until`` as the caller shows times."""
         return f"s{self.submission_id} is claimed by {self.holder} until {until}; {self.hint}"
+
+
+class StaleGrade(TdlInboxError):
+    """Someone saved a grade for the submission after the grader opened it: saving now would
+    overwrite a grade they never saw."""
+
+    def __init__(
+        self,
+        submission_id: int,
+        grade_id: int,
+        grader: str,
+        graded_at: datetime,
+        points: float,
+        extra: float,
+        comment: str | None,
+    ) -> None:
+        self.submission_id, self.grade_id, self.grader = submission_id, grade_id, grader
+        self.graded_at, self.points, self.extra, self.comment = graded_at, points, extra, comment
+        super().__init__(self.describe(graded_at.isoformat()))
+
+    def describe(self, when: str) -> str:
+        """The one line, with ``when`` as the caller shows times."""
+        return (
+            f"s{self.submission_id} was graded by {self.grader} at {when} "
+            f"({self.points:g} + {self.extra:g} extra) after you opened it; nothing changed: "
+            "read their grade, then save yours again if you still mean it"
+        )
 
 
 class InvalidGrade(TdlInboxError):

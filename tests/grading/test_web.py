@@ -15,31 +15,9 @@ from starlette.testclient import TestClient
 from tdl_inbox.adapters.db.models import WebUser
 from tdl_inbox.app import web_secret_path
 from tdl_inbox.web.app import create_app
+from web_support import PASSWORD, add_user, csrf_token, logged_in
 
 ON_TIME = datetime(2019, 3, 10, 12, 0, tzinfo=UTC)
-PASSWORD = "correct horse battery"
-
-
-def add_user(run, monkeypatch, name="anna", role="grader", password=PASSWORD):
-    monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
-    code, out, err = run("users", "add", name, "--role", role, "--password-stdin")
-    assert code == 0, err
-    return out
-
-
-def csrf_token(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found is not None
-    return found.group(1)
-
-
-def logged_in(client: TestClient, name="anna", password=PASSWORD):
-    token = csrf_token(client.get("/login").text)
-    return client.post(
-        "/login",
-        data={"username": name, "password": password, "csrf_token": token},
-        follow_redirects=False,
-    )
 
 
 @pytest.fixture

@@ -11,64 +11,25 @@ driver and browser paths are given and ``SE_OFFLINE`` is set.
 from __future__ import annotations
 
 import base64
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
+from browser import chromium
 from notebooks import ATTACKS, code, display, notebook, png
 from tdl_inbox.services.grading.notebook import NOTEBOOK_CSS, render_notebook
 
-CHROMEDRIVER = "/usr/bin/chromedriver"
 STRICT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-# Runs before any of the page's own script: an alert() or confirm() only leaves a mark.
-PROBE = """
-window.__alerts = [];
-for (const name of ["alert", "confirm", "prompt"]) {
-  window[name] = (message) => { window.__alerts.push(String(message)); };
-}
-"""
-
-
-def browser_paths() -> tuple[str, str]:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    reason = ""
-    if found is None:
-        reason = "chromium is not installed (sudo scripts/install-test-servers.sh)"
-    elif not os.access(CHROMEDRIVER, os.X_OK):
-        reason = f"chromium-driver is not installed, no {CHROMEDRIVER} (install-test-servers.sh)"
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason} (CI=true: it is mandatory)", pytrace=False)
-        pytest.skip(reason)
-    assert found is not None
-    return found, CHROMEDRIVER
 
 
 @pytest.fixture
-def chrome(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[webdriver.Chrome]:
-    binary, driver_path = browser_paths()
-    monkeypatch.setenv("SE_OFFLINE", "true")
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for argument in (
-        *("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"),
-        *("--no-first-run", "--disable-background-networking", "--disable-component-update"),
-        *("--disable-sync", "--disable-extensions", f"--user-data-dir={tmp_path / 'profile'}"),
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
-    try:
-        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": PROBE})
+def chrome(tmp_path: Path) -> Iterator[webdriver.Chrome]:
+    with chromium(tmp_path / "profile") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def page(tmp_path: Path, name: str, fragment: str, *, csp: str | None) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from tdl_inbox.adapters.db.models import ExamResult, Grade, Student, Submission
 from tdl_inbox.domain.assignments import Assignment
 from tdl_inbox.domain.ids import submission_ref
-from tdl_inbox.errors import InvalidGrade
+from tdl_inbox.errors import InvalidGrade, StaleGrade
 from tdl_inbox.services import audit
 from tdl_inbox.services.grading.queue import check_claim, clear_claim, lock_submission
 from tdl_inbox.services.grading.refs import no_submission
@@ -28,6 +28,14 @@ from tdl_inbox.services.grading.roster import (
     owner_of_student,
 )
 from tdl_inbox.services.grading.versions import Policy, ranked
+
+
+@dataclass(frozen=True)
+class Seen:
+    """The latest grade a grader saw when they opened the submission (None: it had none).
+    Given to ``record_grade``, a grade saved by anyone since is a conflict, not overwritten."""
+
+    grade_id: int | None
 
 
 @dataclass(frozen=True)
@@ -72,9 +80,11 @@ def record_grade(
     grader: str,
     now: datetime,
     force: bool = False,
+    seen: Seen | None = None,
 ) -> GradeChange:
     """Record a grade. Another grader's live claim on it takes ``force``; such a grade is
-    recorded as forced."""
+    recorded as forced. With ``seen``, a grade saved since the grader looked raises StaleGrade
+    (``force`` does not override it: the grader must first see the other grade)."""
     _finite("points", points)
     _finite("extra points", extra)
     sub = get_submission(session, submission_id)
@@ -102,6 +112,18 @@ def record_grade(
     previous = session.scalar(
         select(Grade).where(Grade.submission_id == sub.id).order_by(Grade.id.desc()).limit(1)
     )
+    # A seen grade that no longer exists (its submission was deleted and re-added by hand)
+    # leaves nothing to overwrite.
+    if seen is not None and previous is not None and seen.grade_id != previous.id:
+        raise StaleGrade(
+            sub.id,
+            previous.id,
+            previous.grader,
+            previous.graded_at,
+            previous.points,
+            previous.extra,
+            previous.comment,
+        )
     grade = Grade(
         submission_id=sub.id,
         points=points,
