@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from tdl_inbox.web.auth import WebSession
+from tdl_inbox.web.urls import login_url
 
 # Autoescape always on (not only for .html names): everything from mail is hostile.
 templates = Jinja2Templates(
@@ -24,8 +25,14 @@ def render(
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
-def to_login() -> Response:
-    return RedirectResponse("/login", status_code=303)
+def to_login(request: Request | None = None) -> Response:
+    """To the login page; given the request, back to the page it asked for afterwards."""
+    if request is None:
+        return RedirectResponse(login_url(), status_code=303)
+    query = request.url.query
+    return RedirectResponse(
+        login_url(request.url.path + (f"?{query}" if query else "")), status_code=303
+    )
 
 
 def api_error(message: str, status_code: int) -> Response:

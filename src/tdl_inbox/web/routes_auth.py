@@ -15,6 +15,7 @@ from tdl_inbox.services.operations.login_throttle import LoginThrottle
 from tdl_inbox.web import csrf
 from tdl_inbox.web.auth import Signer, web_session
 from tdl_inbox.web.pages import forbidden_csrf, render
+from tdl_inbox.web.urls import local_path
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +27,20 @@ def _address(request: Request) -> str:
 def login_page(request: Request) -> Response:
     signer: Signer = request.app.state.signer
     session = web_session(request) or signer.fresh(None, utc_now())
-    response = render(request, "login.html", {"csrf_token": session.csrf, "error": None})
+    context = {
+        "csrf_token": session.csrf,
+        "error": None,
+        "next": local_path(request.query_params.get("next")) or "",
+    }
+    response = render(request, "login.html", context)
     signer.set_cookie(response, session)
     return response
 
 
 async def login(request: Request) -> Response:
     form = await request.form()
-    fields = {k: str(form.get(k) or "") for k in ("username", "password", "csrf_token")}
+    names = ("username", "password", "csrf_token", "next")
+    fields = {k: str(form.get(k) or "") for k in names}
     # The form is read here (async); checking the password is database work: the thread pool.
     return await run_in_threadpool(_login, request, fields)
 
@@ -46,13 +53,18 @@ def _login(request: Request, fields: dict[str, str]) -> Response:
     if not csrf.valid(session, fields["csrf_token"]):
         return forbidden_csrf()
     assert session is not None
+    back = local_path(fields["next"]) or ""
     name, address, now = fields["username"].strip(), _address(request), utc_now()
     if throttle.blocked(name, address, now):
         log.warning("web login refused (too many failures): user %r from %s", name, address)
         return render(
             request,
             "login.html",
-            {"csrf_token": session.csrf, "error": "Too many failed logins: wait a minute."},
+            {
+                "csrf_token": session.csrf,
+                "error": "Too many failed logins: wait a minute.",
+                "next": back,
+            },
             status_code=429,
         )
     with app.sessions.begin() as db:
@@ -63,11 +75,12 @@ def _login(request: Request, fields: dict[str, str]) -> Response:
         return render(
             request,
             "login.html",
-            {"csrf_token": session.csrf, "error": "Wrong user name or password."},
+            {"csrf_token": session.csrf, "error": "Wrong user name or password.", "next": back},
             status_code=401,
         )
     log.info("web login: %s from %s", account.name, address)
-    response = RedirectResponse("/", status_code=303)
+    # Only a local path: a link sent to a grader must not lead from the login to another site.
+    response = RedirectResponse(back or "/", status_code=303)
     signer.set_cookie(response, signer.fresh(account.name, now))
     return response
 

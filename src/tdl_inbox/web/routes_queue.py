@@ -44,7 +44,7 @@ def _items(request: Request, grader: str) -> list[QueueItem] | str:
 def queue_page(request: Request) -> Response:
     who = caller(request)
     if who is None:
-        return to_login()
+        return to_login(request)
     app: App = request.app.state.app
     found = _items(request, who.account.name)
     if isinstance(found, str):

@@ -4,7 +4,11 @@ it was recorded under, never by a name a sender chose."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode, urlsplit
+
 from tdl_inbox.domain.ids import submission_ref
+
+LOGIN = "/login"
 
 
 def submission_url(submission_id: int) -> str:
@@ -17,3 +21,26 @@ def attachment_url(submission_id: int, sha256: str) -> str:
 
 def raw_message_url(submission_id: int) -> str:
     return f"{submission_url(submission_id)}/raw"
+
+
+def local_path(value: str | None) -> str | None:
+    """``value`` if it is a path on this site (``/queue?x=1``), else None.
+
+    ``next`` comes from a link anyone can send a grader: only a local path may be where the
+    login leads, never another site. ``//host`` and ``/\\host`` are other hosts to a browser,
+    which also drops tabs and newlines from a URL before reading it; a scheme names another
+    site or runs script.
+    """
+    if not value or not value.startswith("/") or len(value) > 2000:
+        return None
+    if value.startswith("//") or "\\" in value or any(ord(c) < 0x20 or c == "\x7f" for c in value):
+        return None
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else None
+
+
+def login_url(next_path: str | None = None) -> str:
+    """The login page, returning to ``next_path`` afterwards when it is local (``/``, where a
+    login leads anyway, needs no ``next``)."""
+    local = local_path(next_path)
+    return LOGIN if local is None or local == "/" else f"{LOGIN}?{urlencode({'next': local})}"
