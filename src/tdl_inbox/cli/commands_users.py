@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from tdl_inbox.cli.params import actor_option
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.errors import TdlInboxError
 
@@ -37,8 +38,11 @@ def users_group() -> None:
 @click.option("--role", type=click.Choice(["grader", "admin"]), required=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--generate", is_flag=True, help="Make a random password and print it once.")
+@actor_option
 @pass_state
-def add_cmd(state: CliState, name: str, role: str, password_stdin: bool, generate: bool) -> None:
+def add_cmd(
+    state: CliState, name: str, role: str, password_stdin: bool, generate: bool, actor: str
+) -> None:
     """Add web user NAME (the grader name --grader takes) with ROLE."""
     from tdl_inbox.app import utc_now
     from tdl_inbox.services.operations import accounts
@@ -46,7 +50,8 @@ def add_cmd(state: CliState, name: str, role: str, password_stdin: bool, generat
     password, generated = _read_password(password_stdin, generate)
     app = state.app()
     with app.sessions.begin() as session:
-        accounts.add(session, name, "admin" if role == "admin" else "grader", password, utc_now())
+        chosen: accounts.Role = "admin" if role == "admin" else "grader"
+        accounts.add(session, name, chosen, password, utc_now(), actor=actor)
     click.echo(f"web user {name} added ({role})")
     if generated:
         click.echo(f"password (shown only now): {password}")
@@ -94,13 +99,15 @@ def list_cmd(state: CliState, as_json: bool) -> None:
 
 @users_group.command("remove")
 @click.argument("name")
+@actor_option
 @pass_state
-def remove_cmd(state: CliState, name: str) -> None:
+def remove_cmd(state: CliState, name: str, actor: str) -> None:
     """Remove web user NAME (their sessions and token stop working at once)."""
+    from tdl_inbox.app import utc_now
     from tdl_inbox.services.operations import accounts
 
     with state.app().sessions.begin() as session:
-        accounts.remove(session, name)
+        accounts.remove(session, name, actor=actor, now=utc_now())
     click.echo(f"web user {name} removed")
 
 
@@ -108,14 +115,18 @@ def remove_cmd(state: CliState, name: str) -> None:
 @click.argument("name")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--generate", is_flag=True, help="Make a random password and print it once.")
+@actor_option
 @pass_state
-def passwd_cmd(state: CliState, name: str, password_stdin: bool, generate: bool) -> None:
+def passwd_cmd(
+    state: CliState, name: str, password_stdin: bool, generate: bool, actor: str
+) -> None:
     """Set web user NAME's password."""
+    from tdl_inbox.app import utc_now
     from tdl_inbox.services.operations import accounts
 
     password, generated = _read_password(password_stdin, generate)
     with state.app().sessions.begin() as session:
-        accounts.set_password(session, name, password)
+        accounts.set_password(session, name, password, actor=actor, now=utc_now())
     click.echo(f"password of {name} changed")
     if generated:
         click.echo(f"password (shown only now): {password}")
@@ -124,18 +135,19 @@ def passwd_cmd(state: CliState, name: str, password_stdin: bool, generate: bool)
 @users_group.command("token")
 @click.argument("name")
 @click.option("--revoke", is_flag=True, help="Forget NAME's token instead.")
+@actor_option
 @pass_state
-def token_cmd(state: CliState, name: str, revoke: bool) -> None:
+def token_cmd(state: CliState, name: str, revoke: bool, actor: str) -> None:
     """A new API token for NAME (replacing the old one), printed once on the last line."""
     from tdl_inbox.app import utc_now
     from tdl_inbox.services.operations import accounts
 
     with state.app().sessions.begin() as session:
         if revoke:
-            had = accounts.revoke_token(session, name)
+            had = accounts.revoke_token(session, name, actor=actor, now=utc_now())
             click.echo(f"API token of {name} revoked" if had else f"{name} had no API token")
             return
-        token = accounts.new_token(session, name, utc_now())
+        token = accounts.new_token(session, name, utc_now(), actor=actor)
     click.echo(f"API token for {name}; shown only now, send it as `Authorization: Bearer TOKEN`:")
     click.echo(token)
 

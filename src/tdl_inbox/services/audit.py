@@ -45,6 +45,11 @@ ACTIONS = frozenset(
         "exam",
         "exam import",
         "restore",
+        "user add",
+        "user remove",
+        "user password",
+        "user token",
+        "user token revoked",
     }
 )
 

@@ -7,6 +7,9 @@ Only hashes are stored. Passwords go through argon2 (argon2-cffi's defaults, whi
 RFC 9106 recommendation and are rehashed when those move). API tokens are 32 random bytes:
 with that much entropy a guess is hopeless, so a fast SHA-256 is as safe as a slow KDF and
 keeps every API call cheap; it also lets the token be found by its hash.
+
+Every change to an account is in the history (``services.audit``), naming the account and
+never the password or token.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import WebUser
 from tdl_inbox.errors import NotFound, TdlInboxError
+from tdl_inbox.services import audit
 
 Role = Literal["grader", "admin"]
 ROLES: tuple[Role, ...] = ("grader", "admin")
@@ -75,7 +79,13 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def add(session: Session, name: str, role: Role, password: str, now: datetime) -> Account:
+def _record(session: Session, action: str, actor: str, now: datetime, **details: object) -> None:
+    audit.record(session, actor=actor, action=action, now=now, details=details)
+
+
+def add(
+    session: Session, name: str, role: Role, password: str, now: datetime, *, actor: str
+) -> Account:
     name = name.strip()
     if not name:
         raise AccountError("a user name cannot be empty")
@@ -93,6 +103,7 @@ def add(session: Session, name: str, role: Role, password: str, now: datetime) -
     )
     session.add(user)
     session.flush()
+    _record(session, "user add", actor, now, name=name, role=role)
     return _account(user)
 
 
@@ -100,27 +111,35 @@ def listing(session: Session) -> list[Account]:
     return [_account(u) for u in session.scalars(select(WebUser).order_by(WebUser.name))]
 
 
-def remove(session: Session, name: str) -> None:
-    session.execute(delete(WebUser).where(WebUser.id == _user(session, name).id))
+def remove(session: Session, name: str, *, actor: str, now: datetime) -> None:
+    user = _user(session, name)
+    role = user.role
+    session.execute(delete(WebUser).where(WebUser.id == user.id))
+    _record(session, "user remove", actor, now, name=name, role=role)
 
 
-def set_password(session: Session, name: str, password: str) -> None:
+def set_password(session: Session, name: str, password: str, *, actor: str, now: datetime) -> None:
     _user(session, name).password_hash = _hasher.hash(_checked_password(password))
+    _record(session, "user password", actor, now, name=name)
 
 
-def new_token(session: Session, name: str, now: datetime) -> str:
+def new_token(session: Session, name: str, now: datetime, *, actor: str) -> str:
     """A new API token for ``name``, replacing any earlier one; only its hash is kept."""
     token = secrets.token_urlsafe(32)
     user = _user(session, name)
+    replaced = user.token_hash is not None
     user.token_hash, user.token_created_at = token_hash(token), now
+    _record(session, "user token", actor, now, name=name, replaced=replaced)
     return token
 
 
-def revoke_token(session: Session, name: str) -> bool:
-    """Forget ``name``'s API token; False if there was none."""
+def revoke_token(session: Session, name: str, *, actor: str, now: datetime) -> bool:
+    """Forget ``name``'s API token; False if there was none (nothing to record then)."""
     user = _user(session, name)
     had = user.token_hash is not None
     user.token_hash, user.token_created_at = None, None
+    if had:
+        _record(session, "user token revoked", actor, now, name=name)
     return had
 
 
