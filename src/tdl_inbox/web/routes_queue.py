@@ -8,37 +8,32 @@ from starlette.routing import Route
 
 from tdl_inbox.app import App, utc_now
 from tdl_inbox.domain.ids import submission_ref
-from tdl_inbox.services.grading.queue import QueueItem
+from tdl_inbox.services.grading.queue_view import QueueFilter, queue_view
 from tdl_inbox.services.grading.work_list import item_json, work_list
 from tdl_inbox.services.reporting.formatting import short_time, verdict_text
 from tdl_inbox.web.auth import caller
 from tdl_inbox.web.pages import api_error, csrf_of, render, to_login
 
 PAGE_SIZE = 100
+CLAIMED = {"yes": True, "no": False, "": None}
 
 
 def _flag(request: Request, name: str) -> bool:
     return request.query_params.get(name, "") in {"1", "true", "yes", "on"}
 
 
-def _items(request: Request, grader: str) -> list[QueueItem] | str:
-    """The items the query asks for, or what is wrong with the query."""
+def _filter(request: Request, grader: str) -> QueueFilter | str:
+    """The filter the query asks for, or what is wrong with the query."""
     app: App = request.app.state.app
     assignment = request.query_params.get("assignment") or None
     if assignment is not None and assignment not in app.ctx.assignments:
         return f"unknown assignment {assignment}"
-    mine = _flag(request, "mine")
-    with app.sessions.begin() as db:
-        return work_list(
-            db,
-            app.store,
-            app.settings.grading.counting,
-            utc_now(),
-            assignment,
-            _flag(request, "all"),
-            grader if mine else None,
-            mine,
-        )
+    claimed = request.query_params.get("claimed", "")
+    if claimed not in CLAIMED:
+        return f"claimed={claimed}: expected claimed=yes or claimed=no"
+    return QueueFilter(
+        assignment, _flag(request, "all"), grader, _flag(request, "mine"), CLAIMED[claimed]
+    )
 
 
 def queue_page(request: Request) -> Response:
@@ -46,15 +41,25 @@ def queue_page(request: Request) -> Response:
     if who is None:
         return to_login(request)
     app: App = request.app.state.app
-    found = _items(request, who.account.name)
-    if isinstance(found, str):
-        return Response(found, status_code=400, media_type="text/plain")
+    wanted = _filter(request, who.account.name)
+    if isinstance(wanted, str):
+        return Response(wanted, status_code=400, media_type="text/plain")
     try:
         page = max(1, int(request.query_params.get("page", "1")))
     except ValueError:
         page = 1
     zone = app.settings.course.zone
-    shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    with app.sessions.begin() as db:
+        view = queue_view(
+            db,
+            app.store,
+            app.settings.grading.counting,
+            utc_now(),
+            zone,
+            wanted,
+            (page - 1) * PAGE_SIZE,
+            PAGE_SIZE,
+        )
     rows = [
         {
             "ref": submission_ref(i.id),
@@ -67,7 +72,7 @@ def queue_page(request: Request) -> Response:
             + (f": {i.flag}" if i.flag else ""),
             "files": len(i.attachments),
         }
-        for i in shown
+        for i in view.items
     ]
     query = {k: v for k, v in request.query_params.items() if k != "page"}
     return render(
@@ -77,14 +82,17 @@ def queue_page(request: Request) -> Response:
             "user": who.account,
             "csrf_token": csrf_of(who.session),
             "rows": rows,
-            "total": len(found),
+            "total": view.total,
             "page": page,
-            "pages": max(1, -(-len(found) // PAGE_SIZE)),
+            "pages": max(1, -(-view.total // PAGE_SIZE)),
             "query": query,
             "assignments": sorted(app.ctx.assignments),
-            "assignment": request.query_params.get("assignment", ""),
-            "mine": _flag(request, "mine"),
-            "all": _flag(request, "all"),
+            "assignment": wanted.assignment or "",
+            "mine": wanted.mine,
+            "all": wanted.include_late,
+            "claimed": request.query_params.get("claimed", ""),
+            "by_assignment": view.by_assignment,
+            "progress": view.progress,
         },
     )
 
@@ -93,10 +101,23 @@ def queue_api(request: Request) -> Response:
     who = caller(request)
     if who is None:
         return api_error("login required: send Authorization: Bearer TOKEN", 401)
-    found = _items(request, who.account.name)
-    if isinstance(found, str):
-        return api_error(found, 400)
-    zone = request.app.state.app.settings.course.zone
+    wanted = _filter(request, who.account.name)
+    if isinstance(wanted, str):
+        return api_error(wanted, 400)
+    app: App = request.app.state.app
+    with app.sessions.begin() as db:
+        found = work_list(
+            db,
+            app.store,
+            app.settings.grading.counting,
+            utc_now(),
+            wanted.assignment,
+            wanted.include_late,
+            wanted.grader,
+            wanted.mine,
+            wanted.claimed,
+        )
+    zone = app.settings.course.zone
     return JSONResponse([item_json(item, zone) for item in found])
 
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import Attachment, Claim, Grade, Student, Submission
@@ -27,7 +28,12 @@ from tdl_inbox.errors import AlreadyClaimed
 from tdl_inbox.services import audit
 from tdl_inbox.services.grading.listing import AttachmentRow, attachment_columns, with_attachments
 from tdl_inbox.services.grading.refs import no_submission
-from tdl_inbox.services.grading.versions import Policy, counting_ids
+from tdl_inbox.services.grading.versions import (
+    Policy,
+    counting_ids,
+    counting_versions,
+    is_counting,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +61,54 @@ class QueueItem:
     attachments: tuple[AttachmentRow, ...]
 
 
+def wanted(
+    version: Any,
+    holder: Any,
+    include_late: bool,
+    claimed_by: str | None,
+    claimed: bool | None,
+) -> list[ColumnElement[bool]]:
+    """What puts a counting version in the queue, for ``version`` (anything with columns id,
+    late, chosen) and ``holder`` (the grader of its live claim, outer-joined): no grade yet;
+    on time or chosen by the admin unless late ones are asked for; with ``claimed_by`` only
+    that grader's live claims, late ones too; ``claimed`` True or False: only items with, or
+    without, a live claim."""
+    # the id only: answered from the index, not the grade rows
+    conditions = [~select(Grade.id).where(Grade.submission_id == version.id).exists()]
+    if not include_late and claimed_by is None:
+        conditions.append(or_(version.late.is_(False), version.chosen.is_(True)))
+    if claimed_by is not None:
+        conditions.append(holder == claimed_by)
+    if claimed is not None:
+        conditions.append(holder.is_not(None) if claimed else holder.is_(None))
+    return conditions
+
+
+def _page_ids(  # type: ignore[no-untyped-def]
+    policy: Policy,
+    now: datetime,
+    assignment: str | None,
+    conditions: list[ColumnElement[bool]],
+    offset: int,
+    limit: int,
+):
+    """The ids of one page of the queue: the submissions walked in arrival order, each tested
+    for counting by one index seek, until the page is full. The first pages cost the same in a
+    course of any size; listing every counting version first cost most of the time."""
+    live_claim = and_(Claim.submission_id == Submission.id, Claim.expires_at > now)
+    ids = (
+        select(Submission.id)
+        .outerjoin(Claim, live_claim)
+        .where(is_counting(policy), *conditions)
+        .order_by(Submission.arrived_at, Submission.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    if assignment is not None:
+        ids = ids.where(Submission.assignment == assignment)
+    return ids
+
+
 def _queue_query(  # type: ignore[no-untyped-def]
     policy: Policy,
     dialect: str,
@@ -62,9 +116,16 @@ def _queue_query(  # type: ignore[no-untyped-def]
     assignment: str | None,
     include_late: bool,
     claimed_by: str | None,
+    claimed: bool | None = None,
+    window: tuple[int, int] | None = None,
 ):
     live_claim = and_(Claim.submission_id == Submission.id, Claim.expires_at > now)
-    query = (
+    conditions = wanted(Submission, Claim.grader, include_late, claimed_by, claimed)
+    if window is None:
+        which = counting_ids(policy, dialect, assignment)
+    else:
+        which = _page_ids(policy, now, assignment, conditions, *window)
+    return (
         select(
             Submission.id,
             Submission.assignment,
@@ -80,18 +141,9 @@ def _queue_query(  # type: ignore[no-untyped-def]
         .outerjoin(Student, Student.id == Submission.student_id)
         .outerjoin(Claim, live_claim)
         .outerjoin(Attachment, Attachment.message_pk == Submission.message_pk)
-        .where(
-            Submission.id.in_(counting_ids(policy, dialect, assignment)),
-            # the id only: answered from the index, not the grade rows
-            ~select(Grade.id).where(Grade.submission_id == Submission.id).exists(),
-        )
+        .where(Submission.id.in_(which), *conditions)
         .order_by(Submission.arrived_at, Submission.id, Attachment.position)
     )
-    if not include_late:
-        query = query.where(or_(Submission.late.is_(False), Submission.chosen.is_(True)))
-    if claimed_by is not None:
-        query = query.where(Claim.grader == claimed_by)
-    return query
 
 
 def queue(
@@ -102,12 +154,17 @@ def queue(
     assignment: str | None = None,
     include_late: bool = False,
     claimed_by: str | None = None,
+    claimed: bool | None = None,
+    window: tuple[int, int] | None = None,
 ) -> list[QueueItem]:
-    """The queue; with ``claimed_by``, only that grader's live claims, late ones too."""
+    """The queue; with ``claimed_by``, only that grader's live claims, late ones too; with
+    ``claimed``, only the items with (True) or without (False) a live claim; with ``window``
+    (offset, limit), only those items of it."""
     dialect = session.get_bind().dialect.name
     session.flush()  # plain rows from the connection: no ORM objects, no autoflush
-    late_too = include_late or claimed_by is not None
-    query = _queue_query(policy, dialect, now, assignment, late_too, claimed_by)
+    query = _queue_query(
+        policy, dialect, now, assignment, include_late, claimed_by, claimed, window
+    )
     return [
         QueueItem(
             id,
@@ -134,6 +191,31 @@ def queue(
             *_,
         ), files in with_attachments(session.connection().execute(query), store)
     ]
+
+
+def queue_counts(
+    session: Session,
+    policy: Policy,
+    now: datetime,
+    include_late: bool = False,
+    claimed_by: str | None = None,
+    claimed: bool | None = None,
+) -> dict[str, int]:
+    """How many items ``queue`` lists for each assignment (those with none are absent): one
+    aggregate in the database, no rows in Python."""
+    dialect = session.get_bind().dialect.name
+    session.flush()
+    version = counting_versions(policy, dialect)
+    query = (
+        select(version.c.assignment, func.count())
+        .select_from(version)
+        .where(*wanted(version.c, Claim.grader, include_late, claimed_by, claimed))
+        .group_by(version.c.assignment)
+    )
+    if claimed_by is not None or claimed is not None:
+        live_claim = and_(Claim.submission_id == version.c.id, Claim.expires_at > now)
+        query = query.outerjoin(Claim, live_claim)
+    return {key: count for key, count in session.execute(query)}
 
 
 def _try_claim(

@@ -29,10 +29,12 @@ def work_list(
     include_late: bool = False,
     grader: str | None = None,
     mine: bool = False,
+    claimed: bool | None = None,
 ) -> list[QueueItem]:
     """The queue (late versions only with ``include_late``); with ``mine``, only ``grader``'s
     live claims; otherwise followed by the open regrade requests (routed to ``grader`` if
-    given)."""
+    given), which nobody claims; with ``claimed``, only the items with (True) or without
+    (False) a live claim."""
     items = queue(
         session,
         store,
@@ -41,10 +43,24 @@ def work_list(
         assignment,
         include_late,
         claimed_by=grader if mine else None,
+        claimed=claimed,
     )
-    if not mine:
-        items += regrade_items(session, store, assignment, routed_to=grader)
-    return items
+    return items + open_regrades(session, store, assignment, grader, mine, claimed)
+
+
+def open_regrades(
+    session: Session,
+    store: BlobStore,
+    assignment: str | None,
+    grader: str | None,
+    mine: bool,
+    claimed: bool | None,
+) -> list[QueueItem]:
+    """The regrade requests the work list shows after the queue (routed to ``grader`` if
+    given): none when only claimed items are asked for, ``mine`` too, as nobody claims one."""
+    if mine or claimed is True:
+        return []
+    return regrade_items(session, store, assignment, routed_to=grader)
 
 
 def item_json(item: QueueItem, zone: ZoneInfo) -> dict[str, Any]:
