@@ -22,7 +22,7 @@ from rich.table import Table
 from bench.common import Row
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = ("ingest", "poll", "push", "queries", "startup", "memory")
+SECTIONS = ("ingest", "poll", "push", "queries", "web", "startup", "memory")
 
 
 def _count(text: str) -> int:
@@ -66,6 +66,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--db-submissions", type=_count, help="submissions in the query DB (100000)")
     ap.add_argument("--db-students", type=_count, help="students in the query DB (2000)")
     ap.add_argument("--query-runs", type=int, help="runs per query, median taken (7)")
+    ap.add_argument("--web-runs", type=int, help="requests per web route, median taken (20)")
     ap.add_argument(
         "--startup-runs", type=int, help="runs per command for start-up, median taken (7)"
     )
@@ -88,6 +89,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "db_submissions": 100_000,
         "db_students": 2_000,
         "query_runs": 7,
+        "web_runs": 20,
         "startup_runs": 7,
         "memory_size": 25_000_000,
         "memory_runs": 3,
@@ -103,6 +105,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "db_submissions": 10_000,
         "db_students": 500,
         "query_runs": 3,
+        "web_runs": 5,
         "startup_runs": 7,
         "memory_size": 25_000_000,
         "memory_runs": 1,
@@ -230,6 +233,10 @@ def main(argv: list[str] | None = None) -> int:
             rows += queries.run(
                 work / "queries", args.db_submissions, args.db_students, args.query_runs, log
             )
+        if "web" in args.only:
+            from bench import web
+
+            rows += web.run(work / "web", args.db_submissions, args.db_students, args.web_runs, log)
         if "startup" in args.only:
             from bench import startup
 
