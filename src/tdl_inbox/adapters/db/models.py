@@ -205,7 +205,11 @@ class Grade(Base):
     """One grading act. A regrade adds a row; the newest row for a submission is current."""
 
     __tablename__ = "grade"
-    __table_args__ = (Index("ix_grade_submission_id_id", "submission_id", "id"),)
+    __table_args__ = (
+        Index("ix_grade_submission_id_id", "submission_id", "id"),
+        # Graders' progress (``services.grading.progress``) from the index alone.
+        Index("ix_grade_grader_submission_id", "grader", "submission_id", "graded_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"))
