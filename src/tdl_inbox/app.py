@@ -18,6 +18,7 @@ from tdl_inbox.adapters.db.revision import require_current
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.config.loading import read_imap_password, read_password
 from tdl_inbox.config.schema import MailboxConfig, Settings, SmtpConfig
+from tdl_inbox.domain.grading import Coefficients
 from tdl_inbox.errors import ConfigError, DatabaseError
 from tdl_inbox.services.intake.context import IngestContext
 from tdl_inbox.services.mail.receipt_policy import ReceiptPolicy
@@ -215,6 +216,11 @@ class App:
             self.settings.receipts.max_attempts,
             force,
         )
+
+    def coefficients(self) -> Coefficients:
+        """The grade formula's weights, from ``[grading]``: for the grade book."""
+        g = self.settings.grading
+        return Coefficients(g.k_hw, g.k_exam, g.exam_max_points)
 
     def admin_mail(self) -> AdminMail:
         return admin_mail(self.settings)
