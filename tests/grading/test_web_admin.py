@@ -78,22 +78,19 @@ def test_every_admin_page_opens_for_an_admin_with_hostile_text_escaped(
     sid = deliver(f"Theory 1 - Mallory {PAYLOAD}", LATE, f'"{PAYLOAD}" <mallory@example.org>')
     deliver("Lab 1 - Petr Petrov", ON_TIME, "petr@example.org")
     assert run("grade", str(sid), "--points", "5", "--grader", "anna")[0] == 0
-    assert run("extend", "eve@example.org", "lab-1", "--until", "2019-04-02", "--reason", PAYLOAD)[
-        0
-    ] == 0  # fmt: skip
+    extend = ["extend", "eve@example.org", "lab-1", "--until", "2019-04-02", "--reason", PAYLOAD]
+    assert run(*extend)[0] == 0
     as_admin(run, monkeypatch, client)
     for path in [*ADMIN_PAGES, "/grades", "/admin/late?assignment=Theory-1"]:
         page = client.get(path)
         assert page.status_code == 200, path
         assert "<script>window.__pwned" not in page.text, path
-        assert "onerror=" not in page.text.replace("onerror=&#34;", "").replace(
-            "onerror=&quot;", ""
-        ), path  # fmt: skip
+        assert "<img src=x" not in page.text, path
         assert 'href="/admin"' in page.text, path  # the nav shows admins the admin pages
     pages = {path: client.get(path).text for path in [*ADMIN_PAGES, "/grades"]}
     assert '<svg class="chart"' in pages["/admin"]
     assert pages["/admin"].count('<svg class="chart"') == 3  # one per assignment
-    for path in ["/admin/late", "/admin/missing", "/admin/extensions", "/admin/roster", "/grades"]:
+    for path in [*ADMIN_PAGES[1:], "/grades"]:  # all but the summary show names
         assert ESCAPED in pages[path], path
     assert "mallory@example.org" in pages["/admin/late"]
     assert "Received:" in pages["/admin/late"]  # the evidence
@@ -253,6 +250,12 @@ def test_grant_and_revoke_an_extension_move_the_deadline_in_report_late(
     before = late_deadlines(run)[sid]
     token = as_admin(run, monkeypatch, client)
     assert client.get("/api/reports/late").json() == json.loads(run("report", "late", "--json")[1])
+    only = client.get("/api/reports/late?assignment=Theory-1").json()
+    assert only == json.loads(run("report", "late", "--json", "--assignment", "theory-1")[1])
+    assert [row["id"] for row in only] == [sid]
+    unknown = client.get("/api/reports/late?assignment=theory-9")
+    assert unknown.status_code == 400
+    assert unknown.json()["error"] == "unknown assignment theory-9 (see `tdl-inbox assignments`)"
 
     form = {**GRANT, "until": "2019-03-17T12:00", "reason": "hospital", "csrf_token": token}
     granted = client.post("/admin/extensions", data=form)
@@ -369,3 +372,11 @@ def test_choose_and_relink_take_effect(run, monkeypatch, client, deliver, gradin
         assert refused.status_code == status, fields
         assert line in refused.text
         assert refused.text.count('class="error"') == 1
+
+
+def test_revoking_on_the_command_line_keeps_the_reason_too(run, grading_app):
+    assert run("extend", "Ivan Ivanov", "theory-1", "--until", "2019-03-20")[0] == 0
+    revoke = ["extend", "Ivan Ivanov", "theory-1", "--revoke", "--reason", "granted by mistake"]
+    assert run(*revoke)[0] == 0
+    (event,) = history(grading_app, "extension revoked")
+    assert event[1]["reason"] == "granted by mistake"
