@@ -8,10 +8,11 @@ refusal (an unknown student, a bad date...) is shown on the page in one line.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -37,7 +38,12 @@ from tdl_inbox.services.reporting.documents import (
 )
 from tdl_inbox.services.reporting.formatting import short_time, to_jsonable
 from tdl_inbox.services.reporting.render import Report, html_table, svg_chart
-from tdl_inbox.services.reporting.reports import late_report, missing_report, summary_report
+from tdl_inbox.services.reporting.reports import (
+    late_report,
+    missing_report,
+    selected,
+    summary_report,
+)
 from tdl_inbox.web import csrf, roles
 from tdl_inbox.web.auth import Caller
 from tdl_inbox.web.pages import api_error, csrf_of, forbidden_csrf, render
@@ -59,6 +65,11 @@ def _page(
 ) -> Response:
     base = {"user": who.account, "csrf_token": csrf_of(who.session), "error": None, "notice": None}
     return render(request, name, {**base, **context}, status_code=status_code)
+
+
+def _keys(app: App) -> list[str]:
+    """The configured assignments in deadline order, as the reports list them."""
+    return [a.key for a in selected(app.ctx.assignments, None)]
 
 
 def _status(exc: Exception) -> int:
@@ -159,7 +170,7 @@ def _report_context(
         "subtitle": doc.subtitle if doc else "",
         "tables": _tables(doc) if doc else [],
         "path": request.url.path,
-        "assignments": sorted(_app(request).ctx.assignments),
+        "assignments": _keys(_app(request)),
         "assignment": assignment or "",
         "json_url": json_url,
         "error": None if error is None else str(error),
@@ -200,7 +211,7 @@ def _admin_form(request: Request, fields: Fields) -> Caller | Response:
 
 def _form_route(
     names: tuple[str, ...], handle: Callable[[Request, Caller, Fields], Response]
-) -> Callable[[Request], Any]:
+) -> Callable[[Request], Awaitable[Response]]:
     """An endpoint that reads the form (async), then does its database work in the thread
     pool as the admin who sent it."""
 
@@ -252,7 +263,7 @@ def _extensions(
     context = {
         "rows": shown,
         "names": names,
-        "assignments": sorted(app.ctx.assignments),
+        "assignments": _keys(app),
         "form": form or {},
         "zone": str(zone),
         "error": error,
@@ -376,7 +387,7 @@ def _submissions(
     return _page(request, who, "admin_submissions.html", context, status_code)
 
 
-def _submission_id(db: Any, typed: str) -> int:
+def _submission_id(db: Session, typed: str) -> int:
     try:
         return submission_id_of(db, parse_ref(typed.strip()))
     except BadId as exc:
