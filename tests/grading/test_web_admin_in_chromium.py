@@ -31,6 +31,11 @@ for (const [name, value] of Object.entries(arguments[0])) {
 document.body.appendChild(form);
 form.submit();
 """
+FETCH_FORM_WITHOUT_TOKEN = """
+const done = arguments[arguments.length - 1];
+fetch("/admin/extensions", {method: "POST", body: new URLSearchParams(arguments[0])})
+  .then(async (r) => done([r.status, await r.text()]));
+"""
 FETCH_WITHOUT_HEADER = """
 const done = arguments[arguments.length - 1];
 fetch("/api/extensions", {method: "POST", headers: {"Content-Type": "application/json"},
@@ -67,6 +72,8 @@ def test_posts_without_the_csrf_token_are_refused(run, monkeypatch, grading_app,
         status, text = browser.execute_async_script(FETCH_WITHOUT_HEADER, GRANT)
         assert status == 403
         assert "X-CSRF-Token" in json.loads(text)["error"]
+        status, text = browser.execute_async_script(FETCH_FORM_WITHOUT_TOKEN, GRANT)
+        assert (status, text) == (403, "missing or wrong CSRF token")
         old_page = browser.find_element("tag name", "body")
         browser.execute_script(FORM_WITHOUT_TOKEN, GRANT)
         WebDriverWait(browser, 30).until(expected_conditions.staleness_of(old_page))
