@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -380,3 +381,18 @@ def test_revoking_on_the_command_line_keeps_the_reason_too(run, grading_app):
     assert run(*revoke)[0] == 0
     (event,) = history(grading_app, "extension revoked")
     assert event[1]["reason"] == "granted by mistake"
+
+
+def test_the_late_report_page_shows_at_most_100_rows(run, monkeypatch, client, deliver):
+    for n in range(105):
+        surname = "Stud" + chr(97 + n % 26) + chr(97 + n // 26)
+        deliver(f"Theory 1 - Ivan {surname}", LATE, f"s{n}@example.org")
+    as_admin(run, monkeypatch, client)
+    first = client.get("/admin/late").text
+    assert "Late versions: 105" in first
+    assert len(re.findall(r"<td>s\d+</td>", first)) == 100
+    assert "page 1 of 2" in first
+    second = client.get("/admin/late?page=2").text
+    shown = re.findall(r"<td>(s\d+)</td>", first) + re.findall(r"<td>(s\d+)</td>", second)
+    in_report = [row["ref"] for row in json.loads(run("report", "late", "--json")[1])]
+    assert shown == in_report  # the same rows in the same order, split in two pages

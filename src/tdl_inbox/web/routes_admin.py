@@ -39,6 +39,7 @@ from tdl_inbox.services.reporting.documents import (
 from tdl_inbox.services.reporting.formatting import short_time, to_jsonable
 from tdl_inbox.services.reporting.render import Report, html_table, svg_chart
 from tdl_inbox.services.reporting.reports import (
+    late_page,
     late_report,
     missing_report,
     selected,
@@ -46,7 +47,15 @@ from tdl_inbox.services.reporting.reports import (
 )
 from tdl_inbox.web import csrf, roles
 from tdl_inbox.web.auth import Caller
-from tdl_inbox.web.pages import api_error, csrf_of, forbidden_csrf, render
+from tdl_inbox.web.pages import (
+    PAGE_SIZE,
+    api_error,
+    csrf_of,
+    forbidden_csrf,
+    page_count,
+    page_number,
+    render,
+)
 
 Fields = dict[str, str]
 
@@ -122,7 +131,7 @@ def _summary(request: Request, who: Caller, status_code: int = 200, **context: A
     )
 
 
-def late_page(request: Request) -> Response:
+def late_report_page(request: Request) -> Response:
     who = roles.admin(request)
     if isinstance(who, Response):
         return who
@@ -131,10 +140,14 @@ def late_page(request: Request) -> Response:
         assignment = _assignment(request)
     except NotFound as exc:
         return _page(request, who, "admin_report.html", _report_context(request, error=exc), 404)
+    page = page_number(request)
     with app.sessions.begin() as db:
-        rows = late_report(db, app.store, app.ctx.assignments, assignment)
-    doc = late_document(rows, app.report_scope(), assignment)
+        found = late_page(
+            db, app.store, app.ctx.assignments, assignment, (page - 1) * PAGE_SIZE, PAGE_SIZE
+        )
+    doc = late_document(found.rows, app.report_scope(), assignment, found.total)
     context = _report_context(request, doc=doc, assignment=assignment, json_url="/api/reports/late")
+    context.update(page=page, pages=page_count(found.total))
     return _page(request, who, "admin_report.html", context)
 
 
@@ -468,7 +481,7 @@ def _publish(request: Request, who: Caller, fields: Fields) -> Response:
 
 ROUTES = [
     Route("/admin", summary_page, methods=["GET"]),
-    Route("/admin/late", late_page, methods=["GET"]),
+    Route("/admin/late", late_report_page, methods=["GET"]),
     Route("/admin/missing", missing_page, methods=["GET"]),
     Route("/admin/extensions", extensions_page, methods=["GET"]),
     Route(

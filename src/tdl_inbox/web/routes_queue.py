@@ -12,9 +12,15 @@ from tdl_inbox.services.grading.queue import QueueItem
 from tdl_inbox.services.grading.work_list import item_json, work_list
 from tdl_inbox.services.reporting.formatting import short_time, verdict_text
 from tdl_inbox.web.auth import caller
-from tdl_inbox.web.pages import api_error, csrf_of, render, to_login
-
-PAGE_SIZE = 100
+from tdl_inbox.web.pages import (
+    PAGE_SIZE,
+    api_error,
+    csrf_of,
+    page_count,
+    page_number,
+    render,
+    to_login,
+)
 
 
 def _flag(request: Request, name: str) -> bool:
@@ -49,10 +55,7 @@ def queue_page(request: Request) -> Response:
     found = _items(request, who.account.name)
     if isinstance(found, str):
         return Response(found, status_code=400, media_type="text/plain")
-    try:
-        page = max(1, int(request.query_params.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_number(request)
     zone = app.settings.course.zone
     shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     rows = [
@@ -79,7 +82,7 @@ def queue_page(request: Request) -> Response:
             "rows": rows,
             "total": len(found),
             "page": page,
-            "pages": max(1, -(-len(found) // PAGE_SIZE)),
+            "pages": page_count(len(found)),
             "query": query,
             "assignments": sorted(app.ctx.assignments),
             "assignment": request.query_params.get("assignment", ""),
