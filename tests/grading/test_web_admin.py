@@ -396,3 +396,22 @@ def test_the_late_report_page_shows_at_most_100_rows(run, monkeypatch, client, d
     shown = re.findall(r"<td>(s\d+)</td>", first) + re.findall(r"<td>(s\d+)</td>", second)
     in_report = [row["ref"] for row in json.loads(run("report", "late", "--json")[1])]
     assert shown == in_report  # the same rows in the same order, split in two pages
+
+
+def test_the_missing_report_page_shows_at_most_100_rows(run, monkeypatch, client, tmp_path):
+    roster = tmp_path / "roster.csv"
+    lines = "".join(
+        f"Student {chr(65 + n // 26)}{chr(97 + n % 26)},s{n}@example.org\n" for n in range(105)
+    )
+    roster.write_text("name,email\n" + lines, encoding="utf-8")
+    assert run("roster", "import", str(roster))[0] == 0
+    as_admin(run, monkeypatch, client)
+    cell = re.compile(r"<tr><td>([^<]*)</td><td class=wrap>([^<]*)</td>")
+    pages = [client.get(f"/admin/missing?page={n}").text for n in (1, 2, 3, 4)]
+    assert "Missing: 315" in pages[0]  # three assignments past their deadlines
+    assert "page 1 of 4" in pages[0]
+    assert [len(cell.findall(page)) for page in pages] == [100, 100, 100, 15]
+    in_report = json.loads(run("report", "missing", "--json")[1])
+    assert [pair for page in pages for pair in cell.findall(page)] == [
+        (row["assignment"], row["student"]) for row in in_report
+    ]

@@ -25,7 +25,7 @@ def render(
 
 
 PAGE_SIZE = 100
-"""A page never renders more rows than this (the queue, the late report)."""
+"""A page never renders more rows than this (the queue, the late and missing reports)."""
 
 
 def page_number(request: Request) -> int:

@@ -25,7 +25,7 @@ from tdl_inbox.errors import NotFound, TdlInboxError
 from tdl_inbox.services.grading.extensions import extension_rows, grant, revoke
 from tdl_inbox.services.grading.grades import choose_version, relink
 from tdl_inbox.services.grading.refs import submission_id_of
-from tdl_inbox.services.grading.roster import has_roster, roster_entries
+from tdl_inbox.services.grading.roster import has_roster, roster_entries, roster_names
 from tdl_inbox.services.mail.feedback import publish
 from tdl_inbox.services.reporting.arrivals import BUCKETS
 from tdl_inbox.services.reporting.documents import (
@@ -163,8 +163,11 @@ def missing_page(request: Request) -> Response:
     with app.sessions.begin() as db:
         roster = has_roster(db)
         rows = missing_report(db, app.ctx.assignments, utc_now(), assignment)
-    doc = missing_document(rows, app.report_scope(), roster)
+    page = page_number(request)
+    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    doc = missing_document(shown, app.report_scope(), roster, len(rows))
     context = _report_context(request, doc=doc, assignment=assignment)
+    context.update(page=page, pages=page_count(len(rows)))
     if not roster:
         context["error"] = NO_ROSTER
     return _page(request, who, "admin_report.html", context)
@@ -262,7 +265,7 @@ def _extensions(
     zone = app.settings.course.zone
     with app.sessions.begin() as db:
         rows = extension_rows(db)
-        names = [entry.name for entry in roster_entries(db)]
+        names = roster_names(db)
     shown = [
         {
             "student": r.student,
@@ -395,7 +398,7 @@ def _submissions(
     notice: str | None = None,
 ) -> Response:
     with _app(request).sessions.begin() as db:
-        names = [entry.name for entry in roster_entries(db)]
+        names = roster_names(db)
     context = {"names": names, "form": form or {}, "error": error, "notice": notice}
     return _page(request, who, "admin_submissions.html", context, status_code)
 

@@ -127,10 +127,13 @@ def late_document(
     return document(scope, "Late submissions", [table])
 
 
-def missing_document(rows: Sequence[MissingRow], scope: ReportScope, roster: bool) -> Report:
+def missing_document(
+    rows: Sequence[MissingRow], scope: ReportScope, roster: bool, total: int | None = None
+) -> Report:
+    """The missing report; ``total`` when ``rows`` are one page of it."""
     zone = scope.zone
     table = Table(
-        title=f"Missing: {len(rows)}",
+        title=f"Missing: {len(rows) if total is None else total}",
         columns=[
             "assignment",
             "student",
