@@ -22,12 +22,11 @@ from tdl_inbox.app import App, utc_now
 from tdl_inbox.domain.course_time import BadTime, assignment_key, typed_time
 from tdl_inbox.domain.ids import BadId, parse_ref, submission_ref
 from tdl_inbox.errors import NotFound, TdlInboxError
-from tdl_inbox.services.grading.extensions import extension_rows, grant, revoke
+from tdl_inbox.services.grading.extensions import ExtensionRow, extension_rows, grant, revoke
 from tdl_inbox.services.grading.grades import choose_version, relink
 from tdl_inbox.services.grading.refs import submission_id_of
 from tdl_inbox.services.grading.roster import has_roster, roster_entries, roster_names
 from tdl_inbox.services.mail.feedback import publish
-from tdl_inbox.services.reporting.arrivals import BUCKETS
 from tdl_inbox.services.reporting.documents import (
     NO_ROSTER,
     late_document,
@@ -91,13 +90,16 @@ def _tables(doc: Report) -> list[dict[str, Any]]:
     return [{"title": t.title, "note": t.note, "html": Markup(html_table(t))} for t in doc.tables]
 
 
+def _known(app: App, key: str) -> str:
+    if key not in app.ctx.assignments:
+        raise NotFound(f"unknown assignment {key} (see `tdl-inbox assignments`)")
+    return key
+
+
 def _assignment(request: Request) -> str | None:
     """The ``assignment`` query parameter (any case), or None; unknown ones are refused."""
     raw = request.query_params.get("assignment", "")
-    key = assignment_key(raw) if raw.strip() else None
-    if key is not None and key not in _app(request).ctx.assignments:
-        raise NotFound(f"unknown assignment {key} (see `tdl-inbox assignments`)")
-    return key
+    return _known(_app(request), assignment_key(raw)) if raw.strip() else None
 
 
 # ------------------------------------------------------------------------------------ reports
@@ -123,7 +125,6 @@ def _summary(request: Request, who: Caller, status_code: int = 200, **context: A
         {
             "tables": _tables(doc),
             "charts": charts,
-            "buckets": BUCKETS,
             "assignments": [row.assignment for row in rows],
             **context,
         },
@@ -288,26 +289,35 @@ def _extensions(
     return _page(request, who, "admin_extensions.html", context, status_code)
 
 
+def _extend(
+    app: App, who: Caller, student: str, assignment: str, until: str, reason: str | None
+) -> ExtensionRow:
+    """``extend STUDENT ASSIGNMENT --until UNTIL --reason REASON`` as the logged-in admin;
+    raises ``BadTime`` or the service's error."""
+    moment = typed_time(until, app.settings.course.zone)
+    with app.sessions.begin() as db:
+        return grant(
+            db,
+            app.ctx.assignments,
+            student,
+            assignment_key(assignment),
+            moment,
+            (reason or "").strip() or None,
+            utc_now(),
+            actor=who.account.name,
+        )
+
+
 def _grant(request: Request, who: Caller, fields: Fields) -> Response:
     app = _app(request)
-    zone = app.settings.course.zone
     try:
-        until = typed_time(fields["until"], zone)
-        with app.sessions.begin() as db:
-            row = grant(
-                db,
-                app.ctx.assignments,
-                fields["student"],
-                assignment_key(fields["assignment"]),
-                until,
-                fields["reason"].strip() or None,
-                utc_now(),
-                actor=who.account.name,
-            )
+        row = _extend(
+            app, who, fields["student"], fields["assignment"], fields["until"], fields["reason"]
+        )
     except (BadTime, TdlInboxError) as exc:
         return _extensions(request, who, _status(exc), form=fields, error=str(exc))
-    notice = f"{row.student}: {row.assignment} due {short_time(row.until, zone)}"
-    return _extensions(request, who, notice=notice)
+    until = short_time(row.until, app.settings.course.zone)
+    return _extensions(request, who, notice=f"{row.student}: {row.assignment} due {until}")
 
 
 def _revoke(request: Request, who: Caller, fields: Fields) -> Response:
@@ -349,7 +359,7 @@ def _extension_api(request: Request, body: bytes) -> Response:
     try:
         data = json.loads(body)
     except ValueError:
-        return api_error('send a JSON object: {"student", "assignment", "until", "reason"}', 422)
+        data = None
     if not isinstance(data, dict):
         return api_error('send a JSON object: {"student", "assignment", "until", "reason"}', 422)
     for name in REQUIRED:
@@ -359,23 +369,11 @@ def _extension_api(request: Request, body: bytes) -> Response:
     if reason is not None and not isinstance(reason, str):
         return api_error("'reason' must be a string or null", 422)
     app = _app(request)
-    zone = app.settings.course.zone
     try:
-        until = typed_time(data["until"], zone)
-        with app.sessions.begin() as db:
-            row = grant(
-                db,
-                app.ctx.assignments,
-                data["student"],
-                assignment_key(data["assignment"]),
-                until,
-                reason or None,
-                utc_now(),
-                actor=who.account.name,
-            )
+        row = _extend(app, who, data["student"], data["assignment"], data["until"], reason)
     except (BadTime, TdlInboxError) as exc:
         return api_error(str(exc), _status(exc))
-    return JSONResponse(to_jsonable(row, zone))
+    return JSONResponse(to_jsonable(row, app.settings.course.zone))
 
 
 # -------------------------------------------------------------------- choose, relink, roster
@@ -454,10 +452,8 @@ def roster_page(request: Request) -> Response:
 
 def _publish(request: Request, who: Caller, fields: Fields) -> Response:
     app = _app(request)
-    key = assignment_key(fields["assignment"])
     try:
-        if key not in app.ctx.assignments:
-            raise NotFound(f"unknown assignment {key} (see `tdl-inbox assignments`)")
+        key = _known(app, assignment_key(fields["assignment"]))
         policy = app.feedback_policy()
         with app.sessions.begin() as db:
             results = publish(
