@@ -38,6 +38,8 @@ class VersionRow:
 
 @dataclass(frozen=True)
 class GradeEntry:
+    id: int
+    """What a grader passes as the grade they saw (``grade --seen``, the API's ``seen_grade``)."""
     graded_at: datetime
     grader: str
     points: float
@@ -168,7 +170,7 @@ def submission_details(
         attachments=tuple(shown_file(store, a, paths(a.sha256)) for a in message.attachments),
         versions=tuple(version_rows),
         grades=tuple(
-            GradeEntry(g.graded_at, g.grader, g.points, g.extra, g.comment, g.forced)
+            GradeEntry(g.id, g.graded_at, g.grader, g.points, g.extra, g.comment, g.forced)
             for g in grade_history(session, sub.id)
         ),
     )
