@@ -220,6 +220,10 @@ class App:
     def admin_mail(self) -> AdminMail:
         return admin_mail(self.settings)
 
+    def claim_ttl(self) -> timedelta:
+        """How long a claim lasts unless renewed (``grading.claim_minutes``)."""
+        return timedelta(minutes=self.settings.grading.claim_minutes)
+
     def coefficients(self) -> Coefficients:
         """The final grade's constants, for the grade book (``grades`` and the workspace)."""
         g = self.settings.grading

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -40,10 +39,6 @@ grader_option = click.option(
 force_option = click.option(
     "--force", is_flag=True, help="Even if another grader holds a live claim on it."
 )
-
-
-def _ttl(app: App) -> timedelta:
-    return timedelta(minutes=app.settings.grading.claim_minutes)
 
 
 @contextmanager
@@ -149,7 +144,7 @@ def next_cmd(
             app.settings.grading.counting,
             grader,
             utc_now(),
-            _ttl(app),
+            app.claim_ttl(),
             assignment,
         )
     if chosen_format(fmt, as_json) == "json":
@@ -173,7 +168,7 @@ def claim_cmd(state: CliState, ref: Ref, grader: str) -> None:
     app = state.app()
     with _course_time(app.settings.course.zone), app.sessions.begin() as session:
         submission_id = submission_id_of(session, ref)
-        work.claim(session, submission_id, grader, utc_now(), _ttl(app))
+        work.claim(session, submission_id, grader, utc_now(), app.claim_ttl())
     click.echo(f"submission {submission_ref(submission_id)} claimed by {grader}")
 
 

@@ -91,6 +91,18 @@ class SubmissionDetails:
     grades: tuple[GradeEntry, ...]
 
 
+def grade_entry(grade: Grade) -> GradeEntry:
+    return GradeEntry(
+        grade.id,
+        grade.graded_at,
+        grade.grader,
+        grade.points,
+        grade.extra,
+        grade.comment,
+        grade.forced,
+    )
+
+
 def shown_file(store: BlobStore, attachment: Attachment, path: str) -> ShownFile:
     extension = safe_extension(attachment.filename, read_head(store, attachment.sha256))
     try:
@@ -169,8 +181,5 @@ def submission_details(
         links=() if text is None else text.links,
         attachments=tuple(shown_file(store, a, paths(a.sha256)) for a in message.attachments),
         versions=tuple(version_rows),
-        grades=tuple(
-            GradeEntry(g.id, g.graded_at, g.grader, g.points, g.extra, g.comment, g.forced)
-            for g in grade_history(session, sub.id)
-        ),
+        grades=tuple(grade_entry(g) for g in grade_history(session, sub.id)),
     )
