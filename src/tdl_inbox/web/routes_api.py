@@ -43,7 +43,8 @@ def _answer(handler: Handler, request: Request, raw: bytes) -> Response:
     if who is None:
         return api_error(LOGIN_REQUIRED, 401)
     try:
-        return JSONResponse(handler(app, request, who, parse_body(raw)))
+        body = Body({}) if request.method == "GET" else parse_body(raw)
+        return JSONResponse(handler(app, request, who, body))
     except ANSWERED as refused:
         return error_response(refused, app.settings.course.zone)
 
