@@ -86,9 +86,7 @@ def test_show_is_show_json_plus_the_files_urls_and_mail_text_stays_data(
         assert response.headers["x-content-type-options"] == "nosniff"
         data = response.json()
         files = data["attachments"]
-        assert [f["url"] for f in files] == [
-            urls.attachment_url(sid, f["sha256"]) for f in files
-        ]
+        assert [f["url"] for f in files] == [urls.attachment_url(sid, f["sha256"]) for f in files]
         assert files[0]["url"] == f"/submissions/s{sid}/files/{files[0]['sha256']}"
         assert data.pop("raw_url") == f"/submissions/s{sid}/raw"
         for f in files:
@@ -200,9 +198,7 @@ def test_a_claim_held_by_another_is_409_naming_them_and_until_when(
         (b"\xff\xfe", "the body is not valid JSON ("),
     ],
 )
-def test_invalid_values_are_422_and_change_nothing(
-    run, monkeypatch, client, deliver, body, error
-):
+def test_invalid_values_are_422_and_change_nothing(run, monkeypatch, client, deliver, body, error):
     sid = deliver("Theory 1 - Ivan Ivanov", ON_TIME)
     anna = token_of(run, monkeypatch, "anna")
     response = client.post(
@@ -275,15 +271,15 @@ def test_a_grade_saved_since_the_caller_looked_is_409_with_that_grade(
     assert mine.json()["previous"]["id"] == bobs_grade["id"]
     # a grade saved through the CLI is as unseen as one saved through the API
     assert run("grade", f"s{sid}", "-p", "6", "-g", "bob")[0] == 0
-    late = client.post(url, headers=anna, json={"points": 4, "seen_grade": mine.json()["grade"]["id"]})
+    late = client.post(
+        url, headers=anna, json={"points": 4, "seen_grade": mine.json()["grade"]["id"]}
+    )
     assert late.status_code == 409
     assert late.json()["grade"]["points"] == 6
     assert grades_of(run, sid) == [("bob", 7), ("anna", 3), ("bob", 6)]
 
 
-def test_cookie_sessions_need_the_csrf_header_to_change_anything(
-    run, monkeypatch, client, deliver
-):
+def test_cookie_sessions_need_the_csrf_header_to_change_anything(run, monkeypatch, client, deliver):
     sid = deliver("Theory 1 - Ivan Ivanov", ON_TIME)
     add_user(run, monkeypatch, "anna")
     assert logged_in(client).status_code == 303
@@ -305,9 +301,7 @@ def test_cookie_sessions_need_the_csrf_header_to_change_anything(
     assert client.post(f"/api/submissions/s{sid}/claim", headers=with_token).status_code == 200
     assert client.post(f"/api/submissions/s{sid}/release", headers=with_token).status_code == 200
     assert client.post("/api/next", headers=with_token).json()["claimed_by"] == "anna"
-    graded = client.post(
-        f"/api/submissions/s{sid}/grade", headers=with_token, json={"points": 5}
-    )
+    graded = client.post(f"/api/submissions/s{sid}/grade", headers=with_token, json={"points": 5})
     assert graded.status_code == 200
     assert grades_of(run, sid) == [("anna", 5)]
 
