@@ -59,7 +59,7 @@ def test_a_grade_saved_since_the_grader_looked_is_refused_in_course_time(run, de
 
 def test_seen_takes_a_grade_id_or_none_and_nothing_else(run, deliver):
     sid = deliver("Theory 1 - Ivan Ivanov", ON_TIME)
-    for bad in ["g1", "-1", "1.5", ""]:
+    for bad in ["g1", "-1", "1.5", "²", ""]:
         code, _, err = run("grade", f"s{sid}", "-p", "7", "-g", "alice", "--seen", bad)
         assert code == 2, bad
         assert "Invalid value for '--seen'" in err

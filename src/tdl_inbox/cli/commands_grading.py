@@ -332,16 +332,17 @@ def _seen_grade(ctx: click.Context, param: click.Parameter, value: str | None) -
         return None
     from tdl_inbox.services.grading.grades import Seen
 
-    if value.strip().lower() == "none":
+    text = value.strip()
+    if text.lower() == "none":
         return Seen(None)
-    if not value.strip().isdigit():
+    if not (text.isascii() and text.isdigit()):  # str.isdigit alone takes "²"
         raise click.BadParameter(
             f"expected the id of a grade (a number in `show`'s grade history) or none, "
             f"got {value!r}",
             ctx,
             param,
         )
-    return Seen(int(value))
+    return Seen(int(text))
 
 
 @click.command("grade")
