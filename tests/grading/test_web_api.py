@@ -160,7 +160,10 @@ def test_a_claim_held_by_another_is_409_naming_them_and_until_when(
         refused = client.post(f"/api/submissions/s{sid}/{action}", headers=anna, json=payload)
         assert refused.status_code == 409, action
         answer = refused.json()
-        assert answer["error"].startswith(f"s{sid} is claimed by bob until {until};")
+        assert answer["error"] == (
+            f"s{sid} is claimed by bob until {until}; nothing changed; ask them, or release "
+            'their claim with {"force": true} first'
+        )
         assert (answer["claimed_by"], answer["until"]) == ("bob", body["until"])
     assert grades_of(run, sid) == []
 

@@ -25,6 +25,8 @@ from tdl_inbox.services.reporting.formatting import iso, short_time
 from tdl_inbox.web.api_body import BadBody
 
 LOGIN_REQUIRED = "login required: log in, or send Authorization: Bearer TOKEN"
+CLAIM_HINT = 'nothing changed; ask them, or release their claim with {"force": true} first'
+"""What to do about another's claim, said for the API (the service's hint names --force)."""
 
 STATUS: tuple[tuple[type[Exception], int], ...] = (
     # An id of the wrong kind (m18) names no submission: like an unknown one.
@@ -49,7 +51,8 @@ def status_of(error: Exception) -> int:
 def error_response(error: Exception, zone: ZoneInfo) -> Response:
     body: dict[str, Any] = {"error": str(error)}
     if isinstance(error, AlreadyClaimed):
-        body["error"] = error.describe(short_time(error.until, zone))
+        said = AlreadyClaimed(error.submission_id, error.holder, error.until, CLAIM_HINT)
+        body["error"] = said.describe(short_time(error.until, zone))
         body["claimed_by"], body["until"] = error.holder, iso(error.until, zone)
     elif isinstance(error, StaleGrade):
         body["error"] = error.describe(short_time(error.graded_at, zone))
