@@ -217,13 +217,17 @@ class App:
             force,
         )
 
-    def coefficients(self) -> Coefficients:
-        """The grade formula's weights, from ``[grading]``: for the grade book."""
-        g = self.settings.grading
-        return Coefficients(g.k_hw, g.k_exam, g.exam_max_points)
-
     def admin_mail(self) -> AdminMail:
         return admin_mail(self.settings)
+
+    def claim_ttl(self) -> timedelta:
+        """How long a claim lasts unless renewed (``grading.claim_minutes``)."""
+        return timedelta(minutes=self.settings.grading.claim_minutes)
+
+    def coefficients(self) -> Coefficients:
+        """The final grade's constants, for the grade book (``grades`` and the workspace)."""
+        g = self.settings.grading
+        return Coefficients(g.k_hw, g.k_exam, g.exam_max_points)
 
     def feedback_policy(self) -> FeedbackPolicy:
         """What grade mails need; ``publish`` refuses to run without [smtp]."""

@@ -11,14 +11,13 @@ from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, formats_o
 from tdl_inbox.cli.params import actor_option, finite
 from tdl_inbox.cli.state import CliState, pass_state
 from tdl_inbox.errors import TdlInboxError
-from tdl_inbox.services.grading.gradebook import gradebook
+from tdl_inbox.services.grading.gradebook import gradebook, gradebook_json
 from tdl_inbox.services.grading.gradebook_output import (
     DELIMITERS,
     UNPUBLISHED,
     assignment_keys,
     gradebook_cells,
     gradebook_csv,
-    gradebook_json,
 )
 from tdl_inbox.services.grading.grades import set_exam
 

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tdl_inbox.services.operations.accounts import Account
+from tdl_inbox.web.api_errors import LOGIN_REQUIRED
 from tdl_inbox.web.auth import Caller, caller
 from tdl_inbox.web.pages import api_error, csrf_of, render, templates, to_login
 
@@ -33,7 +34,7 @@ def signed_in(request: Request) -> Caller | Response:
     if who is not None:
         return who
     if is_api(request):
-        return api_error("login required: send Authorization: Bearer TOKEN", 401)
+        return api_error(LOGIN_REQUIRED, 401)
     return to_login()
 
 

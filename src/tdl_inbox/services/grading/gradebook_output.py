@@ -1,4 +1,5 @@
-"""The grade book as ``grades`` and the web workspace show it: JSON objects, table cells, CSV.
+"""The grade book as ``grades`` and the web workspace show it: table cells and CSV (the JSON is
+``gradebook.gradebook_json``).
 
 One home for the layout, so the workspace's ``/grades.csv`` is byte for byte what
 ``tdl-inbox grades --format csv`` writes (with the same guard against cells a spreadsheet would
@@ -9,25 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any
 
 from tdl_inbox.domain.assignments import Assignment
-from tdl_inbox.services.grading.gradebook import GradeRow
+from tdl_inbox.services.grading.gradebook import GRADE_PLACES, P_PLACES, GradeRow, number
 from tdl_inbox.services.reporting.csv_text import render_csv
 
-# As the README promises: p_hw and p_exam to 4 decimals, the grade to 2.
-P_PLACES = 4
-GRADE_PLACES = 2
 DELIMITERS = {",": ".", ";": ","}
 """CSV delimiter -> decimal separator: ``;`` is for spreadsheets whose locale writes 0,5."""
 SCORES = ["extra", "exam", "p_hw", "p_exam", "grade", "final"]
 PEOPLE = ["student", "student_id", "email", "group", "mipt"]
 UNPUBLISHED = "*"
 """Marks a grade the students have not been mailed yet (``publish``) in tables: 7*."""
-
-
-def _num(value: float) -> float | int:
-    return int(value) if float(value).is_integer() else round(value, 4)
 
 
 def _fixed(value: float, places: int) -> Decimal:
@@ -44,27 +37,6 @@ def assignment_keys(rows: Sequence[GradeRow], assignments: Mapping[str, Assignme
     return list(rows[0].points) if rows else sorted(assignments)
 
 
-def gradebook_json(rows: Sequence[GradeRow]) -> list[dict[str, Any]]:
-    return [
-        {
-            "student": r.student,
-            "student_id": r.student_id,
-            "email": r.email,
-            "group": r.group,
-            "mipt": r.mipt,
-            "points": {key: _num(v) for key, v in r.points.items()},
-            "published": r.published,
-            "extra": _num(r.extra),
-            "exam": None if r.exam is None else _num(r.exam),
-            "p_hw": round(r.p_hw, P_PLACES),
-            "p_exam": round(r.p_exam, P_PLACES),
-            "grade": round(r.grade, GRADE_PLACES),
-            "grade_rounded": r.grade_rounded,
-        }
-        for r in rows
-    ]
-
-
 def gradebook_header(keys: Sequence[str]) -> list[str]:
     return [*PEOPLE, *keys, *SCORES]
 
@@ -78,9 +50,9 @@ def gradebook_body(rows: Sequence[GradeRow], keys: Sequence[str]) -> list[list[o
             r.email,
             r.group,
             _yes_no(r.mipt),
-            *[_num(r.points[key]) for key in keys],
-            _num(r.extra),
-            None if r.exam is None else _num(r.exam),
+            *[number(r.points[key]) for key in keys],
+            number(r.extra),
+            None if r.exam is None else number(r.exam),
             _fixed(r.p_hw, P_PLACES),
             _fixed(r.p_exam, P_PLACES),
             _fixed(r.grade, GRADE_PLACES),
