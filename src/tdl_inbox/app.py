@@ -18,6 +18,7 @@ from tdl_inbox.adapters.db.revision import require_current
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.config.loading import read_imap_password, read_password
 from tdl_inbox.config.schema import MailboxConfig, Settings, SmtpConfig
+from tdl_inbox.domain.grading import Coefficients
 from tdl_inbox.errors import ConfigError, DatabaseError
 from tdl_inbox.services.intake.context import IngestContext
 from tdl_inbox.services.mail.receipt_policy import ReceiptPolicy
@@ -218,6 +219,15 @@ class App:
 
     def admin_mail(self) -> AdminMail:
         return admin_mail(self.settings)
+
+    def claim_ttl(self) -> timedelta:
+        """How long a claim lasts unless renewed (``grading.claim_minutes``)."""
+        return timedelta(minutes=self.settings.grading.claim_minutes)
+
+    def coefficients(self) -> Coefficients:
+        """The final grade's constants, for the grade book (``grades`` and the workspace)."""
+        g = self.settings.grading
+        return Coefficients(g.k_hw, g.k_exam, g.exam_max_points)
 
     def feedback_policy(self) -> FeedbackPolicy:
         """What grade mails need; ``publish`` refuses to run without [smtp]."""

@@ -1,7 +1,7 @@
 """The built wheel, installed into a fresh virtual environment outside the checkout, runs
-``init``, ``db upgrade``, ``check`` and ``poll`` from another directory: the migrations and the
-starter config travel inside it. Runs on the suite's database (SQLite, or PostgreSQL under
-``make test-postgres``) and its Dovecot.
+``init``, ``db upgrade``, ``check``, ``poll`` and ``serve`` from another directory: the
+migrations, the starter config and the web workspace's files travel inside it. Runs on the
+suite's database (SQLite, or PostgreSQL under ``make test-postgres``) and its Dovecot.
 """
 
 from __future__ import annotations
@@ -9,15 +9,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from servers.imap_fill import append
-from support import ON_POSTGRES, submission
+from support import ON_POSTGRES, submission, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -101,13 +103,52 @@ def test_wheel_installed_outside_the_checkout_sets_up_and_polls(
     assert not list(elsewhere.iterdir())
     assert shutil.which("tdl-inbox", path=str(installed_wheel.parent)) is not None
 
+    _serves_the_workspace(tdl, elsewhere, env)
 
-def test_the_wheel_carries_the_web_templates_and_styles(installed_wheel, tmp_path):
+
+def _serves_the_workspace(tdl: str, cwd: Path, env: dict[str, str]) -> None:
+    """``serve`` from the wheel answers the login page and every static file of the checkout."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [tdl, "serve", "--port", str(port)],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        assert server.poll() is None, f"serve exited: {server.communicate()[1]}"
+        try:
+            with urllib.request.urlopen(f"{base}/login", timeout=5) as reply:
+                return bool(reply.status == 200)
+        except OSError:
+            return False
+
+    try:
+        wait_until(answers, 60, "serve to answer")
+        with urllib.request.urlopen(f"{base}/login", timeout=5) as reply:
+            assert 'name="csrf_token"' in reply.read().decode()
+        for static in sorted((ROOT / "src" / "tdl_inbox" / "web" / "static").iterdir()):
+            with urllib.request.urlopen(f"{base}/static/{static.name}", timeout=5) as reply:
+                assert reply.read() == static.read_bytes(), static.name
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+
+
+def test_the_wheel_carries_the_web_templates_and_static_files(installed_wheel, tmp_path):
     python = str(installed_wheel.parent / "python")
     probe = (
         "from importlib.resources import files; web = files('tdl_inbox.web'); "
-        "print(sorted(p.name for p in web.joinpath('templates').iterdir()), "
-        "web.joinpath('static', 'style.css').is_file())"
+        "print(sorted(p.name for p in web.joinpath('templates').iterdir())); "
+        "print(sorted(p.name for p in web.joinpath('static').iterdir()))"
     )
     out = run([python, "-c", probe], tmp_path, {**os.environ})
-    assert out.strip() == "['base.html', 'login.html', 'queue.html'] True"
+    web = ROOT / "src" / "tdl_inbox" / "web"
+    expected = [sorted(p.name for p in (web / part).iterdir()) for part in ("templates", "static")]
+    assert out.splitlines() == [str(names) for names in expected]

@@ -45,7 +45,13 @@ def extend(
     with app.sessions.begin() as session:
         if undo:
             removed = revoke(
-                session, app.ctx.assignments, student, assignment, actor=actor, now=utc_now()
+                session,
+                app.ctx.assignments,
+                student,
+                assignment,
+                actor=actor,
+                now=utc_now(),
+                reason=reason,
             )
             click.echo("extension removed" if removed else "there was no such extension")
             return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -11,11 +10,16 @@ from tdl_inbox.app import utc_now
 from tdl_inbox.cli.output import chosen_format, emit_json, emit_table, formats_option, write_csv
 from tdl_inbox.cli.params import actor_option, finite
 from tdl_inbox.cli.state import CliState, pass_state
-from tdl_inbox.domain.grading import Coefficients
 from tdl_inbox.errors import TdlInboxError
-from tdl_inbox.services.grading.gradebook import gradebook
+from tdl_inbox.services.grading.gradebook import gradebook, gradebook_json
+from tdl_inbox.services.grading.gradebook_output import (
+    DELIMITERS,
+    UNPUBLISHED,
+    assignment_keys,
+    gradebook_cells,
+    gradebook_csv,
+)
 from tdl_inbox.services.grading.grades import set_exam
-from tdl_inbox.services.reporting.csv_text import render_csv
 
 
 @click.group("exam")
@@ -67,26 +71,6 @@ def exam_import(state: CliState, csv_file: Path, actor: str) -> None:
     click.echo(f"exam: {count} results recorded (out of {max_points:g})")
 
 
-# As the README promises: p_hw and p_exam to 4 decimals, the grade to 2.
-P_PLACES = 4
-GRADE_PLACES = 2
-DELIMITERS = {",": ".", ";": ","}
-"""CSV delimiter -> decimal separator: ``;`` is for spreadsheets whose locale writes 0,5."""
-
-
-def _num(value: float) -> float | int:
-    return int(value) if float(value).is_integer() else round(value, 4)
-
-
-def _fixed(value: float, places: int) -> Decimal:
-    """``value`` with exactly ``places`` decimals (``0.7000``), for the table and the CSV."""
-    return Decimal(f"{value:.{places}f}")
-
-
-def _yes_no(flag: bool | None) -> str:
-    return "" if flag is None else "yes" if flag else "no"
-
-
 @click.command("grades")
 @formats_option(("table", "csv", "json"))
 @click.option(
@@ -105,67 +89,20 @@ def grades(
         raise click.UsageError("--delimiter applies to --format csv only")
     app = state.app()
     g = app.settings.grading
-    k = Coefficients(g.k_hw, g.k_exam, g.exam_max_points)
     with app.sessions.begin() as session:
-        rows = gradebook(session, app.ctx.assignments, g.counting, k)
-    keys = list(rows[0].points) if rows else sorted(app.ctx.assignments)
+        rows = gradebook(session, app.ctx.assignments, g.counting, app.coefficients())
+    keys = assignment_keys(rows, app.ctx.assignments)
     if fmt == "json":
-        emit_json(
-            [
-                {
-                    "student": r.student,
-                    "student_id": r.student_id,
-                    "email": r.email,
-                    "group": r.group,
-                    "mipt": r.mipt,
-                    "points": {key: _num(v) for key, v in r.points.items()},
-                    "published": r.published,
-                    "extra": _num(r.extra),
-                    "exam": None if r.exam is None else _num(r.exam),
-                    "p_hw": round(r.p_hw, P_PLACES),
-                    "p_exam": round(r.p_exam, P_PLACES),
-                    "grade": round(r.grade, GRADE_PLACES),
-                    "grade_rounded": r.grade_rounded,
-                }
-                for r in rows
-            ],
-            output,
-        )
+        emit_json(gradebook_json(rows), output)
         return
-    scores = ["extra", "exam", "p_hw", "p_exam", "grade", "final"]
-    header = ["student", "student_id", "email", "group", "mipt", *keys, *scores]
-    body: list[list[object]] = [
-        [
-            r.student,
-            r.student_id,
-            r.email,
-            r.group,
-            _yes_no(r.mipt),
-            *[_num(r.points[key]) for key in keys],
-            _num(r.extra),
-            None if r.exam is None else _num(r.exam),
-            _fixed(r.p_hw, P_PLACES),
-            _fixed(r.p_exam, P_PLACES),
-            _fixed(r.grade, GRADE_PLACES),
-            r.grade_rounded,
-        ]
-        for r in rows
-    ]
     if fmt == "csv":
-        separator = delimiter or ","
-        text = render_csv(header, body, delimiter=separator, decimal=DELIMITERS[separator])
-        write_csv(text, output)
+        write_csv(gradebook_csv(rows, keys, delimiter or ","), output)
         return
-    # A grade the students have not been mailed yet (`publish`) is marked: 7*.
-    first = 5  # the column of the first assignment in ``body``
-    for r, row in zip(rows, body, strict=True):
-        for i, key in enumerate(keys):
-            if r.published.get(key) is False:
-                row[first + i] = f"{row[first + i]}*"
+    columns, cells = gradebook_cells(rows, keys)
     emit_table(
-        f"Grades (k_hw={g.k_hw:g}, k_exam={g.k_exam:g}; * not published yet)",
-        ["student", "id", "email", "group", *keys, *scores],
-        [["" if cell is None else str(cell) for cell in row[:4] + row[5:]] for row in body],
+        f"Grades (k_hw={g.k_hw:g}, k_exam={g.k_exam:g}; {UNPUBLISHED} not published yet)",
+        columns,
+        cells,
         output,
     )
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
@@ -19,12 +18,15 @@ from tdl_inbox.cli.params import (
     submission_argument,
 )
 from tdl_inbox.cli.state import CliState, pass_state
-from tdl_inbox.domain.ids import Ref, submission_ref, with_ref
-from tdl_inbox.errors import AlreadyClaimed, TdlInboxError
+from tdl_inbox.domain.ids import Ref, submission_ref
+from tdl_inbox.errors import AlreadyClaimed, StaleGrade, TdlInboxError
 from tdl_inbox.services.grading import queue as work
 from tdl_inbox.services.grading.refs import submission_id_of
 from tdl_inbox.services.grading.work_list import item_json, work_list
-from tdl_inbox.services.reporting.formatting import short_time, to_jsonable, verdict_text
+from tdl_inbox.services.reporting.formatting import short_time, verdict_text
+
+if TYPE_CHECKING:
+    from tdl_inbox.services.grading.grades import Seen
 
 GRADER_ENV = "TDL_INBOX_GRADER"
 grader_option = click.option(
@@ -39,17 +41,16 @@ force_option = click.option(
 )
 
 
-def _ttl(app: App) -> timedelta:
-    return timedelta(minutes=app.settings.grading.claim_minutes)
-
-
 @contextmanager
 def _course_time(zone: ZoneInfo) -> Iterator[None]:
-    """A refusal naming a claim's end shows it in course time, like every other time."""
+    """A refusal naming a claim's end or another grade's time shows it in course time, like
+    every other time."""
     try:
         yield
     except AlreadyClaimed as held:
         raise TdlInboxError(held.describe(short_time(held.until, zone))) from None
+    except StaleGrade as stale:
+        raise TdlInboxError(stale.describe(short_time(stale.graded_at, zone))) from None
 
 
 def _item_rows(items: list[work.QueueItem], app: App) -> list[list[str]]:
@@ -143,7 +144,7 @@ def next_cmd(
             app.settings.grading.counting,
             grader,
             utc_now(),
-            _ttl(app),
+            app.claim_ttl(),
             assignment,
         )
     if chosen_format(fmt, as_json) == "json":
@@ -167,7 +168,7 @@ def claim_cmd(state: CliState, ref: Ref, grader: str) -> None:
     app = state.app()
     with _course_time(app.settings.course.zone), app.sessions.begin() as session:
         submission_id = submission_id_of(session, ref)
-        work.claim(session, submission_id, grader, utc_now(), _ttl(app))
+        work.claim(session, submission_id, grader, utc_now(), app.claim_ttl())
     click.echo(f"submission {submission_ref(submission_id)} claimed by {grader}")
 
 
@@ -192,12 +193,6 @@ def release_cmd(state: CliState, ref: Ref, grader: str, force: bool) -> None:
     click.echo(line)
 
 
-def _details_json(details: Any, zone: ZoneInfo) -> dict[str, Any]:
-    data = with_ref(to_jsonable(details, zone), submission_ref(details.id))
-    data["versions"] = [with_ref(v, submission_ref(v["id"])) for v in data["versions"]]
-    return data
-
-
 @click.command("show")
 @submission_argument
 @format_options
@@ -205,26 +200,20 @@ def _details_json(details: Any, zone: ZoneInfo) -> dict[str, Any]:
 def show_cmd(state: CliState, ref: Ref, fmt: str, as_json: bool, output: Path | None) -> None:
     """Everything about one submission: student, times, verdict, files (each with a path
     ending in its type's extension), the links and text of the mail, versions, grades."""
-    from tdl_inbox.cli.commands_history import HISTORY_COLUMNS, event_json, event_rows
-    from tdl_inbox.services import audit
-    from tdl_inbox.services.grading.details import submission_details
-    from tdl_inbox.services.grading.regrades import regrade_rows
+    from tdl_inbox.cli.commands_history import HISTORY_COLUMNS, event_rows
+    from tdl_inbox.services.grading.shown import shown_json, shown_submission
 
     app = state.app()
     with app.sessions.begin() as session:
         submission_id = submission_id_of(session, ref)
-        details = submission_details(
+        shown = shown_submission(
             session, app.store, app.ctx.assignments, app.settings.grading.counting, submission_id
         )
-        history = audit.events(session, submission_id=submission_id)
-        requests = regrade_rows(session, submission_id=submission_id)
     zone = app.settings.course.zone
     if chosen_format(fmt, as_json) == "json":
-        data = _details_json(details, zone)
-        data["history"] = [event_json(e, zone) for e in history]
-        data["regrade_requests"] = to_jsonable(requests, zone)
-        emit_json(data, output)
+        emit_json(shown_json(shown, zone), output)
         return
+    details, history, requests = shown.details, shown.history, shown.requests
     verdict = verdict_text(details.late, details.late_by_seconds)
     summary = [
         ["assignment", details.assignment],
@@ -275,6 +264,7 @@ def show_cmd(state: CliState, ref: Ref, fmt: str, as_json: bool, output: Path | 
     if details.grades:
         grades = [
             [
+                str(g.id),
                 short_time(g.graded_at, zone),
                 g.grader + (" (forced)" if g.forced else ""),
                 f"{g.points:g}",
@@ -285,7 +275,7 @@ def show_cmd(state: CliState, ref: Ref, fmt: str, as_json: bool, output: Path | 
         ]
         emit_table(
             "Grade history",
-            ["when", "grader", "points", "extra", "comment"],
+            ["id", "when", "grader", "points", "extra", "comment"],
             grades,
             output,
             append=True,
@@ -337,6 +327,24 @@ def export_cmd(state: CliState, assignment: str, directory: Path) -> None:
     )
 
 
+def _seen_grade(ctx: click.Context, param: click.Parameter, value: str | None) -> Seen | None:
+    if value is None:
+        return None
+    from tdl_inbox.services.grading.grades import Seen
+
+    text = value.strip()
+    if text.lower() == "none":
+        return Seen(None)
+    if not (text.isascii() and text.isdigit()):  # str.isdigit alone takes "²"
+        raise click.BadParameter(
+            f"expected the id of a grade (a number in `show`'s grade history) or none, "
+            f"got {value!r}",
+            ctx,
+            param,
+        )
+    return Seen(int(text))
+
+
 @click.command("grade")
 @submission_argument
 @click.option(
@@ -348,6 +356,15 @@ def export_cmd(state: CliState, assignment: str, directory: Path) -> None:
 @click.option("--comment", "-m", help="A note for the record.")
 @grader_option
 @force_option
+@click.option(
+    "--seen",
+    metavar="GRADE_ID|none",
+    callback=_seen_grade,
+    help=(
+        "Refuse if a grade was saved since you looked: the id of the latest grade `show` "
+        "printed, or none."
+    ),
+)
 @pass_state
 def grade_cmd(
     state: CliState,
@@ -357,6 +374,7 @@ def grade_cmd(
     comment: str | None,
     grader: str,
     force: bool,
+    seen: Seen | None,
 ) -> None:
     """Record a grade for submission ID (s18, or 18); a regrade keeps the history.
     Another grader's live claim on it needs --force, and the grade is recorded as forced."""
@@ -376,6 +394,7 @@ def grade_cmd(
             grader,
             utc_now(),
             force,
+            seen,
         )
         previous, forced = change.previous, change.current.forced
     line = f"submission {submission_ref(submission_id)}: {points:g} points"

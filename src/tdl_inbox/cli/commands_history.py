@@ -20,22 +20,6 @@ if TYPE_CHECKING:
 HISTORY_COLUMNS = ["id", "when", "actor", "action", "submission", "details"]
 
 
-def event_json(event: Event, zone: ZoneInfo) -> dict[str, Any]:
-    from tdl_inbox.services.reporting.formatting import iso
-
-    return {
-        "id": event.id,
-        "at": iso(event.at, zone),
-        "actor": event.actor,
-        "action": event.action,
-        "submission_id": event.submission_id,
-        "submission_ref": None
-        if event.submission_id is None
-        else submission_ref(event.submission_id),
-        "details": event.details,
-    }
-
-
 def _details_text(details: dict[str, Any]) -> str:
     return "; ".join(f"{key}: {value}" for key, value in details.items() if value is not None)
 
@@ -83,7 +67,7 @@ def history(
         else:
             found = audit.submission_events(session, ref, since=since, actor=actor)
     if chosen_format(fmt, as_json) == "json":
-        emit_json([event_json(e, zone) for e in found], output)
+        emit_json([audit.event_json(e, zone) for e in found], output)
         return
     title = f"History of {ref}" if ref is not None else "History"
     emit_table(f"{title}: {len(found)} events", HISTORY_COLUMNS, event_rows(found, zone), output)

@@ -16,6 +16,8 @@ from typing import Any
 
 import click
 
+from tdl_inbox.domain.course_time import BadTime, typed_time
+from tdl_inbox.domain.course_time import assignment_key as typed_key
 from tdl_inbox.domain.ids import BadId, Ref, parse_ref
 
 
@@ -50,23 +52,18 @@ def optional_submission_argument(func: Callable[..., Any]) -> Callable[..., Any]
 
 
 def course_time(value: str, zone: tzinfo, param_hint: str) -> datetime:
-    """An ISO date or date-time typed on the command line; without an offset it is course
-    time (a date alone is its midnight)."""
+    """An ISO date or date-time typed on the command line (``domain.course_time``)."""
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"expected a date like 2019-03-20 or a date-time like 2019-03-20T23:59, got {value!r}",
-            param_hint=param_hint,
-        ) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+        return typed_time(value, zone)
+    except BadTime as exc:
+        raise click.BadParameter(str(exc), param_hint=param_hint) from None
 
 
 def assignment_key(
     ctx: click.Context | None, param: click.Parameter | None, value: str | None
 ) -> str | None:
     """Assignment keys are lower case (``theory-2``); people type them as they like."""
-    return None if value is None else value.strip().lower()
+    return None if value is None else typed_key(value)
 
 
 def assignment_option(

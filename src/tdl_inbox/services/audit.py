@@ -13,13 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import HistoryEvent, Submission
-from tdl_inbox.domain.ids import IdKind, Ref
+from tdl_inbox.domain.ids import IdKind, Ref, submission_ref
 from tdl_inbox.services.grading.refs import LARGEST_ID, no_submission, submission_id_of
+from tdl_inbox.services.reporting.formatting import iso
 
 ACTIONS = frozenset(
     {
@@ -85,6 +87,21 @@ def record(
             details=json.dumps(dict(details or {}), ensure_ascii=False, allow_nan=False),
         )
     )
+
+
+def event_json(event: Event, zone: ZoneInfo) -> dict[str, Any]:
+    """One event as ``history --json`` writes it (its time in course time)."""
+    return {
+        "id": event.id,
+        "at": iso(event.at, zone),
+        "actor": event.actor,
+        "action": event.action,
+        "submission_id": event.submission_id,
+        "submission_ref": None
+        if event.submission_id is None
+        else submission_ref(event.submission_id),
+        "details": event.details,
+    }
 
 
 def events(

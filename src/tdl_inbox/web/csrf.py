@@ -22,7 +22,8 @@ def valid(session: WebSession | None, sent: str | None) -> bool:
 
 
 class ApiCsrf:
-    """A state-changing API call without a bearer token needs ``X-CSRF-Token``, else 403.
+    """A state-changing API call authenticated by the session cookie needs ``X-CSRF-Token``,
+    else 403.
 
     A bearer token is never sent by a browser on its own, so it needs no CSRF token; whether
     the token is valid is the route's business (401).
@@ -38,8 +39,13 @@ class ApiCsrf:
             and str(scope["path"]).startswith("/api/")
         ):
             request = Request(scope)
-            if bearer_token(request) is None and not valid(
-                web_session(request), request.headers.get("x-csrf-token")
+            session = None if bearer_token(request) is not None else web_session(request)
+            # Only a call the cookie would authenticate needs the token; one with no
+            # credentials at all is the route's 401, which says what is missing.
+            if (
+                session is not None
+                and session.user is not None
+                and not valid(session, request.headers.get("x-csrf-token"))
             ):
                 refusal = JSONResponse({"error": "missing or wrong X-CSRF-Token"}, 403)
                 await refusal(scope, receive, send)

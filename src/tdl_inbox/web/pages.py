@@ -25,6 +25,22 @@ def render(
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
+PAGE_SIZE = 100
+"""A page never renders more rows than this (the queue, the late and missing reports)."""
+
+
+def page_number(request: Request) -> int:
+    """The ``page`` query parameter: 1 when absent or not a positive number."""
+    try:
+        return max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def page_count(total: int) -> int:
+    return max(1, -(-total // PAGE_SIZE))
+
+
 def to_login(request: Request | None = None) -> Response:
     """To the login page; given the request, back to the page it asked for afterwards."""
     if request is None:

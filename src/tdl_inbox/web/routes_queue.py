@@ -12,9 +12,16 @@ from tdl_inbox.services.grading.queue_view import QueueFilter, queue_view
 from tdl_inbox.services.grading.work_list import item_json, work_list
 from tdl_inbox.services.reporting.formatting import short_time, verdict_text
 from tdl_inbox.web.auth import caller
-from tdl_inbox.web.pages import api_error, csrf_of, render, to_login
+from tdl_inbox.web.pages import (
+    PAGE_SIZE,
+    api_error,
+    csrf_of,
+    page_count,
+    page_number,
+    render,
+    to_login,
+)
 
-PAGE_SIZE = 100
 CLAIMED = {"yes": True, "no": False, "": None}
 
 
@@ -44,10 +51,7 @@ def queue_page(request: Request) -> Response:
     wanted = _filter(request, who.account.name)
     if isinstance(wanted, str):
         return Response(wanted, status_code=400, media_type="text/plain")
-    try:
-        page = max(1, int(request.query_params.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_number(request)
     zone = app.settings.course.zone
     with app.sessions.begin() as db:
         view = queue_view(
@@ -84,7 +88,7 @@ def queue_page(request: Request) -> Response:
             "rows": rows,
             "total": view.total,
             "page": page,
-            "pages": max(1, -(-view.total // PAGE_SIZE)),
+            "pages": page_count(view.total),
             "query": query,
             "assignments": sorted(app.ctx.assignments),
             "assignment": wanted.assignment or "",

@@ -38,6 +38,8 @@ class VersionRow:
 
 @dataclass(frozen=True)
 class GradeEntry:
+    id: int
+    """What a grader passes as the grade they saw (``grade --seen``, the API's ``seen_grade``)."""
     graded_at: datetime
     grader: str
     points: float
@@ -87,6 +89,18 @@ class SubmissionDetails:
     attachments: tuple[ShownFile, ...]
     versions: tuple[VersionRow, ...]
     grades: tuple[GradeEntry, ...]
+
+
+def grade_entry(grade: Grade) -> GradeEntry:
+    return GradeEntry(
+        grade.id,
+        grade.graded_at,
+        grade.grader,
+        grade.points,
+        grade.extra,
+        grade.comment,
+        grade.forced,
+    )
 
 
 def shown_file(store: BlobStore, attachment: Attachment, path: str) -> ShownFile:
@@ -167,8 +181,5 @@ def submission_details(
         links=() if text is None else text.links,
         attachments=tuple(shown_file(store, a, paths(a.sha256)) for a in message.attachments),
         versions=tuple(version_rows),
-        grades=tuple(
-            GradeEntry(g.graded_at, g.grader, g.points, g.extra, g.comment, g.forced)
-            for g in grade_history(session, sub.id)
-        ),
+        grades=tuple(grade_entry(g) for g in grade_history(session, sub.id)),
     )

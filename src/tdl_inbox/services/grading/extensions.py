@@ -85,7 +85,9 @@ def revoke(
     *,
     actor: str,
     now: datetime,
+    reason: str | None = None,
 ) -> bool:
+    """Remove an extension (False when there was none); ``reason`` is kept in the history."""
     owner, name = owner_for(session, student_ref)
     found = session.scalar(
         select(Extension).where(Extension.owner == owner, Extension.assignment == assignment_key)
@@ -97,7 +99,12 @@ def revoke(
         actor=actor,
         action="extension revoked",
         now=now,
-        details={"student": name, "assignment": assignment_key, "until": found.until.isoformat()},
+        details={
+            "student": name,
+            "assignment": assignment_key,
+            "until": found.until.isoformat(),
+            "reason": reason,
+        },
     )
     session.delete(found)
     session.flush()

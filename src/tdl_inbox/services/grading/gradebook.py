@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -151,3 +152,35 @@ def gradebook(
             row.email or "",
         ),
     )
+
+
+# As the README promises: p_hw and p_exam to 4 decimals, the grade to 2.
+P_PLACES = 4
+GRADE_PLACES = 2
+
+
+def number(value: float) -> float | int:
+    """Points as people write them: ``7`` rather than ``7.0``, at most 4 decimals."""
+    return int(value) if float(value).is_integer() else round(value, 4)
+
+
+def gradebook_json(rows: list[GradeRow]) -> list[dict[str, Any]]:
+    """The grade book as ``grades --json`` and ``GET /api/grades`` write it."""
+    return [
+        {
+            "student": r.student,
+            "student_id": r.student_id,
+            "email": r.email,
+            "group": r.group,
+            "mipt": r.mipt,
+            "points": {key: number(v) for key, v in r.points.items()},
+            "published": r.published,
+            "extra": number(r.extra),
+            "exam": None if r.exam is None else number(r.exam),
+            "p_hw": round(r.p_hw, P_PLACES),
+            "p_exam": round(r.p_exam, P_PLACES),
+            "grade": round(r.grade, GRADE_PLACES),
+            "grade_rounded": r.grade_rounded,
+        }
+        for r in rows
+    ]

@@ -74,11 +74,19 @@ def late_json(rows: Sequence[LateRow], scope: ReportScope) -> list[dict[str, Any
     return out
 
 
-def late_document(rows: Sequence[LateRow], scope: ReportScope, assignment: str | None) -> Report:
+def late_document(
+    rows: Sequence[LateRow],
+    scope: ReportScope,
+    assignment: str | None,
+    total: int | None = None,
+) -> Report:
+    """The late report; ``total`` when ``rows`` are one page of it (``late_page``)."""
     zone = scope.zone
     suspected = sum(row.delivery_delay_suspected for row in rows)
+    where = "" if total is None else " on this page"
     table = Table(
-        title=f"Late versions{f' of {assignment}' if assignment else ''}: {len(rows)}",
+        title=f"Late versions{f' of {assignment}' if assignment else ''}: "
+        f"{len(rows) if total is None else total}",
         columns=[
             "id",
             "assignment",
@@ -111,17 +119,21 @@ def late_document(rows: Sequence[LateRow], scope: ReportScope, assignment: str |
         numeric=frozenset({7}),
         wrap=frozenset({2, 10}),
         highlight=9,
-        note=f"{suspected} with a Date: header before the deadline (delivery delay suspected)."
+        note=f"{suspected}{where} with a Date: header before the deadline"
+        " (delivery delay suspected)."
         " The deadline includes the student's extension, if any.",
         details=["\n".join(f"Received: {hop.raw}" for hop in row.received or ()) for row in rows],
     )
     return document(scope, "Late submissions", [table])
 
 
-def missing_document(rows: Sequence[MissingRow], scope: ReportScope, roster: bool) -> Report:
+def missing_document(
+    rows: Sequence[MissingRow], scope: ReportScope, roster: bool, total: int | None = None
+) -> Report:
+    """The missing report; ``total`` when ``rows`` are one page of it."""
     zone = scope.zone
     table = Table(
-        title=f"Missing: {len(rows)}",
+        title=f"Missing: {len(rows) if total is None else total}",
         columns=[
             "assignment",
             "student",

@@ -13,9 +13,9 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from operator import attrgetter
+from operator import itemgetter
 
-from sqlalchemy import case, distinct, exists, func, select
+from sqlalchemy import RowMapping, case, distinct, exists, func, select
 from sqlalchemy.orm import Session
 
 from tdl_inbox.adapters.db.models import Extension, Grade, Message, Student, Submission
@@ -101,6 +101,35 @@ def late_report(
     assignment: str | None = None,
 ) -> list[LateRow]:
     """Every late version, by assignment (deadline order) then arrival, with its evidence."""
+    return _with_evidence(store, _late_versions(session, assignments, assignment))
+
+
+@dataclass(frozen=True)
+class LatePage:
+    rows: list[LateRow]
+    total: int
+    """Late versions in the whole report."""
+
+
+def late_page(
+    session: Session,
+    store: BlobStore,
+    assignments: Mapping[str, Assignment],
+    assignment: str | None,
+    start: int,
+    size: int,
+) -> LatePage:
+    """Rows ``start`` to ``start + size`` of ``late_report``; only their messages are opened
+    for the evidence (at tens of thousands of late versions, reading every one is most of the
+    report's time)."""
+    found = _late_versions(session, assignments, assignment)
+    return LatePage(_with_evidence(store, found[start : start + size]), len(found))
+
+
+def _late_versions(
+    session: Session, assignments: Mapping[str, Assignment], assignment: str | None
+) -> list[RowMapping]:
+    """The late versions' rows in the report's order, without the evidence."""
     refresh_verdicts(session, assignments)
     query = (
         select(
@@ -128,18 +157,19 @@ def late_report(
     if assignment is not None:
         query = query.where(Submission.assignment == assignment)
     session.flush()  # the refreshed verdicts, for the plain query below
-    hops = hops_reader(store)
-    found = [
-        LateRow(**row._mapping, received=hops(row.raw_sha256))
-        for row in session.connection().execute(query)
-    ]
-    found.sort(key=attrgetter("arrived_at"))  # stable: versions that arrived together stay by id
-    by_assignment: dict[str, list[LateRow]] = {}
+    found = list(session.connection().execute(query).mappings())
+    found.sort(key=itemgetter("arrived_at"))  # stable: versions that arrived together stay by id
+    by_assignment: dict[str, list[RowMapping]] = {}
     for row in found:
-        by_assignment.setdefault(row.assignment, []).append(row)
+        by_assignment.setdefault(row["assignment"], []).append(row)
     order = _order(assignments)
     keys = sorted(by_assignment, key=lambda key: order.get(key, (_UNKNOWN, key)))
     return [row for key in keys for row in by_assignment[key]]
+
+
+def _with_evidence(store: BlobStore, rows: list[RowMapping]) -> list[LateRow]:
+    hops = hops_reader(store)
+    return [LateRow(**row, received=hops(row["raw_sha256"])) for row in rows]
 
 
 def _missing(session: Session, assignments: list[Assignment], now: datetime) -> list[MissingRow]:
