@@ -99,6 +99,8 @@ class Submission(Base):
         Index("ix_submission_id_assignment_owner", "id", "assignment", "owner"),
         # Students' submissions; unlinked ones (``student_id`` NULL) by owner, from the index.
         Index("ix_submission_student_id_owner", "student_id", "owner"),
+        # The missing report: each student's versions of each assignment, on time or not.
+        Index("ix_submission_student_id_assignment_late", "student_id", "assignment", "late"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

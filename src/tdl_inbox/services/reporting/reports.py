@@ -23,7 +23,7 @@ from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.assignments import Assignment
 from tdl_inbox.domain.lateness import cutoff
 from tdl_inbox.services.grading.roster import has_roster, owner_of_student
-from tdl_inbox.services.grading.versions import Policy, ranked
+from tdl_inbox.services.grading.versions import Policy, counting_versions
 from tdl_inbox.services.intake.verdicts import deadline_with_extension, refresh_verdicts
 from tdl_inbox.services.reporting.received import Hop, hops_reader
 
@@ -201,14 +201,16 @@ def _missing(session: Session, assignments: list[Assignment], now: datetime) -> 
     roster = select(Student.id, Student.name, Student.group, Student.email)
     people = session.execute(roster.order_by(Student.name, Student.id))
     rows = []
+    # every (student, assignment) pair is visited: keys and owners are worked out once each
+    keyed = [(a, a.key) for a in assignments]
     for sid, name, group, email in people:
-        for a in assignments:
-            until = extended.get((owner_of_student(sid), a.key))
-            deadline = deadline_with_extension(a, until)
-            if now < cutoff(deadline) or (sid, a.key) in on_time:
+        owner = owner_of_student(sid)
+        for a, key in keyed:
+            deadline = deadline_with_extension(a, extended.get((owner, key)))
+            if now < cutoff(deadline) or (sid, key) in on_time:
                 continue
-            late = late_counts.get((sid, a.key), 0)
-            rows.append(MissingRow(a.key, name, sid, group, email, deadline, late))
+            late = late_counts.get((sid, key), 0)
+            rows.append(MissingRow(key, name, sid, group, email, deadline, late))
     order = {a.key: n for n, a in enumerate(assignments)}
     return sorted(rows, key=lambda r: order[r.assignment])
 
@@ -246,13 +248,14 @@ def summary_report(
         ).group_by(Submission.assignment)
     )
     counts = {key: (ok, everyone - ok, int(late or 0)) for key, ok, everyone, late in students}
-    # a counting version is graded when it has any grade row (its newest is the current one)
-    versions = ranked(policy)
-    has_grade = exists().where(Grade.submission_id == Submission.id)
+    # a counting version is graded when it has any grade row (its newest is the current one);
+    # the counting versions by one index seek per group, not by numbering every version
+    version = counting_versions(policy, session.get_bind().dialect.name)
+    has_grade = exists().where(Grade.submission_id == version.c.id)
     counting = session.execute(
-        select(Submission.assignment, func.count(), func.sum(case((has_grade, 1), else_=0)))
-        .join(versions, (versions.c.id == Submission.id) & (versions.c.rank == 1))
-        .group_by(Submission.assignment)
+        select(version.c.assignment, func.count(), func.sum(case((has_grade, 1), else_=0)))
+        .select_from(version)
+        .group_by(version.c.assignment)
     )
     grading = {key: (int(graded or 0), total - int(graded or 0)) for key, total, graded in counting}
     chosen = selected(assignments, None)
