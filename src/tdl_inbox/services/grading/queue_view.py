@@ -55,6 +55,9 @@ def queue_view(
     offset: int,
     limit: int,
 ) -> QueueView:
+    """Items ``offset`` to ``offset + limit`` of ``work_list``'s items under ``wanted`` (the
+    queue, then the open regrade requests), how many there are, per assignment too, and the
+    graders' progress."""
     holder = wanted.grader if wanted.mine else None
     counts = Counter(
         queue_counts(session, policy, now, wanted.include_late, holder, wanted.claimed)
