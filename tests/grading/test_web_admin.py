@@ -134,8 +134,12 @@ def test_a_grader_is_refused_every_admin_page_form_and_api_route(
         assert script.post("/api/extensions", json=GRANT, headers=bearer).status_code == 403
         assert script.get("/grades.csv", headers=bearer).status_code == 200
         # without credentials: the login page, or 401 for the API
-        assert script.get("/admin", follow_redirects=False).headers["location"] == "/login"
-        assert script.get("/grades", follow_redirects=False).headers["location"] == "/login"
+        assert script.get("/admin", follow_redirects=False).headers["location"] == (
+            "/login?next=%2Fadmin"
+        )
+        assert script.get("/grades", follow_redirects=False).headers["location"] == (
+            "/login?next=%2Fgrades"
+        )
         assert script.get("/api/reports/late").status_code == 401
     assert client.get("/grades").status_code == 200  # the grade book is for graders too
     assert json.loads(run("extensions", "--json")[1]) == []

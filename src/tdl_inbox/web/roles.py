@@ -35,7 +35,8 @@ def signed_in(request: Request) -> Caller | Response:
         return who
     if is_api(request):
         return api_error(LOGIN_REQUIRED, 401)
-    return to_login()
+    # Back to a page after logging in; a form's POST is not repeated (its GET may not exist).
+    return to_login(request if request.method == "GET" else None)
 
 
 def admin(request: Request) -> Caller | Response:
