@@ -77,6 +77,8 @@ def test_login_sets_a_strict_httponly_cookie_and_shows_the_queue(run, monkeypatc
     page = client.get("/")
     assert page.status_code == 200
     assert "Queue: 0 to grade" in page.text
+    assert re.search(r"<title>(.*?)</title>", page.text, re.S).group(1) == "Queue · tdl-inbox"
+    assert page.text.count('class="summary"') == 1  # the counts and progress, shown once
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert page.headers["x-content-type-options"] == "nosniff"
