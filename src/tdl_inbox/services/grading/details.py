@@ -38,6 +38,8 @@ class VersionRow:
 
 @dataclass(frozen=True)
 class GradeEntry:
+    id: int
+    """The grade's row: a form carries the newest one shown as its ``Seen``."""
     graded_at: datetime
     grader: str
     points: float
@@ -66,6 +68,10 @@ class SubmissionDetails:
     assignment: str
     student: str
     student_id: int | None
+    group: str | None
+    """The roster's group (``None``: not in the roster, or no group given)."""
+    mipt: bool | None
+    """The roster says a MIPT student (``None``: not in the roster)."""
     name_in_subject: str
     note: str | None
     """What the subject said about this version after the name (``v2``, ``(fixed)``)."""
@@ -149,6 +155,8 @@ def submission_details(
         assignment=sub.assignment,
         student=roster.name if roster else sub.student,
         student_id=sub.student_id,
+        group=roster.group if roster else None,
+        mipt=roster.mipt if roster else None,
         name_in_subject=sub.student,
         note=sub.note,
         link_flag=sub.link_flag,
@@ -168,7 +176,7 @@ def submission_details(
         attachments=tuple(shown_file(store, a, paths(a.sha256)) for a in message.attachments),
         versions=tuple(version_rows),
         grades=tuple(
-            GradeEntry(g.graded_at, g.grader, g.points, g.extra, g.comment, g.forced)
+            GradeEntry(g.id, g.graded_at, g.grader, g.points, g.extra, g.comment, g.forced)
             for g in grade_history(session, sub.id)
         ),
     )

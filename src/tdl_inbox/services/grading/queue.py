@@ -251,6 +251,13 @@ def live_claim(session: Session, submission_id: int, now: datetime) -> Claim | N
     return found if found is not None and found.expires_at > now else None
 
 
+def shown_claim(session: Session, submission_id: int, now: datetime) -> Claim | None:
+    """The live claim on ``submission_id`` as a page shows it: read without a lock, so looking
+    never waits for a grader who is saving."""
+    found = session.get(Claim, submission_id)
+    return found if found is not None and found.expires_at > now else None
+
+
 def clear_claim(session: Session, submission_id: int, actor: str, now: datetime) -> None:
     """Delete the claim on ``submission_id``, after ``live_claim`` or ``check_claim`` read and
     locked it; one found expired is recorded as such."""
