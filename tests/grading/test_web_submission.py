@@ -112,10 +112,10 @@ def test_the_page_shows_the_student_the_deadline_that_applies_the_text_versions_
     page = response.text
     assert "Иван Иванов (roster id" in page
     assert "Б05-123" in page
-    assert "<td>yes</td>" in page  # MIPT
+    assert "<dt>MIPT</dt><dd>yes</dd>" in page
     assert "2019-03-18 03:00:00 +0300" in page  # arrived, in course time
     assert "2019-03-20 23:59:00 +0300" in page  # the extended deadline
-    assert '<td id="verdict" class="on-time">on time</td>' in page
+    assert '<dd id="verdict" class="on-time">on time</dd>' in page
     assert "2019-03-18 02:00:00 +0300" in page  # the Date: header
     assert f'<a href="{CLOUD_LINK}"' in page
     assert f"Решение в облаке: {CLOUD_LINK}" in page
@@ -136,7 +136,7 @@ def test_the_page_shows_the_student_the_deadline_that_applies_the_text_versions_
     other = page_of(anna, late)
     assert "Б05-124" in other
     assert "no (not a MIPT student)" in other
-    assert '<td id="verdict" class="late">LATE 1d 3h</td>' in other
+    assert '<dd id="verdict" class="late">LATE 1d 3h</dd>' in other
 
 
 def test_ids_as_the_cli_takes_them_and_unknown_ones(grading_app, anna, client_without_login):

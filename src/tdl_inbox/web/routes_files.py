@@ -16,19 +16,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tdl_inbox.adapters.store_views import HEAD_BYTES
 from tdl_inbox.app import App
 from tdl_inbox.domain.ids import submission_ref
 from tdl_inbox.errors import NotFound
-from tdl_inbox.services.grading.attachments import SANDBOX, content_disposition, serving
-from tdl_inbox.services.grading.files import raw_message_digest, recorded_attachment
+from tdl_inbox.services.grading.attachments import SANDBOX, content_disposition
+from tdl_inbox.services.grading.files import attachment_to_serve, raw_message
 from tdl_inbox.web.auth import caller
 from tdl_inbox.web.headers import FRAMED_BY_THE_APP
 from tdl_inbox.web.pages import to_login
 from tdl_inbox.web.routes_submission import not_found, submission_of
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-MISSING_BLOB = "the stored file is missing from the store: ask the admin"
 
 
 def attachment_file(request: Request) -> Response:
@@ -40,25 +38,18 @@ def attachment_file(request: Request) -> Response:
     try:
         submission_id = submission_of(app, request.path_params["ref"])
         if _SHA256.fullmatch(digest) is None:
-            raise NotFound(f"no file {digest[:64]!r}: files are named by their SHA-256")
+            raise NotFound(f"{submission_ref(submission_id)} has no file {digest[:64]}")
         with app.sessions.begin() as db:
-            found = recorded_attachment(db, submission_id, digest)
-        if found is None:
-            ref = submission_ref(submission_id)
-            raise NotFound(f"{ref} has no file {digest}")
-        data = app.store.read(found.sha256)
+            served = attachment_to_serve(db, app.store, submission_id, digest)
     except NotFound as missing:
         return not_found(request, who, str(missing))
-    except OSError:
-        return not_found(request, who, MISSING_BLOB)
-    how = serving(data[:HEAD_BYTES], found.filename)
-    headers = dict(how.headers)
+    headers = dict(served.serving.headers)
     if "Content-Security-Policy" not in headers:  # a PDF, for the page's viewer
         headers.update(FRAMED_BY_THE_APP)
-    return Response(data, headers=headers)
+    return Response(served.data, headers=headers)
 
 
-def raw_message(request: Request) -> Response:
+def raw_message_file(request: Request) -> Response:
     who = caller(request)
     if who is None:
         return to_login()
@@ -66,12 +57,9 @@ def raw_message(request: Request) -> Response:
     try:
         submission_id = submission_of(app, request.path_params["ref"])
         with app.sessions.begin() as db:
-            digest = raw_message_digest(db, submission_id)
-        data = app.store.read(digest)
+            data = raw_message(db, app.store, submission_id)
     except NotFound as missing:
         return not_found(request, who, str(missing))
-    except OSError:
-        return not_found(request, who, MISSING_BLOB)
     name = f"{submission_ref(submission_id)}.eml"  # from the id, never from the subject
     headers = {
         "Content-Type": "message/rfc822",
@@ -84,5 +72,5 @@ def raw_message(request: Request) -> Response:
 
 ROUTES = [
     Route("/submissions/{ref}/files/{sha256}", attachment_file, methods=["GET"]),
-    Route("/submissions/{ref}/raw", raw_message, methods=["GET"]),
+    Route("/submissions/{ref}/raw", raw_message_file, methods=["GET"]),
 ]

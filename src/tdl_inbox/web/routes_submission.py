@@ -22,16 +22,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from tdl_inbox.adapters.store_views import read_head
 from tdl_inbox.app import App, utc_now
-from tdl_inbox.domain.file_types import safe_extension
 from tdl_inbox.domain.ids import BadId, parse_ref, submission_ref
 from tdl_inbox.errors import AlreadyClaimed, InvalidGrade, NotFound, StaleGrade
 from tdl_inbox.services.grading import queue as work
-from tdl_inbox.services.grading.attachments import INLINE_TYPES
 from tdl_inbox.services.grading.details import SubmissionDetails, submission_details
+from tdl_inbox.services.grading.files import FileView, file_view
 from tdl_inbox.services.grading.grades import Seen, get_submission, record_grade
-from tdl_inbox.services.grading.notebook import NOTEBOOK_CSS, render_notebook
+from tdl_inbox.services.grading.notebook import NOTEBOOK_CSS
 from tdl_inbox.services.grading.queue import QueueItem
 from tdl_inbox.services.grading.refs import WrongKind, submission_id_of
 from tdl_inbox.services.reporting.formatting import short_time, verdict_text
@@ -88,25 +86,8 @@ def _neighbours(items: list[QueueItem], details: SubmissionDetails) -> tuple[int
     return (before[-1] if before else None, after[0] if after else None)
 
 
-def _file_view(app: App, submission_id: int, filename: str, sha256: str) -> dict[str, Any]:
-    """How the page shows one attachment: its kind from the bytes, never from the name."""
-    head = read_head(app.store, sha256)
-    extension = safe_extension(filename, head)
-    content_type = INLINE_TYPES.get(extension)
-    kind = "file"
-    if content_type == "application/pdf":
-        kind = "pdf"
-    elif content_type is not None:
-        kind = "image"
-    elif extension == "ipynb":
-        kind = "notebook"
-    rendered = None
-    if kind == "notebook":
-        try:
-            rendered = render_notebook(app.store.read(sha256))
-        except OSError:
-            kind = "file"
-    return {"kind": kind, "url": attachment_url(submission_id, sha256), "notebook": rendered}
+def _view(view: FileView) -> dict[str, Any]:
+    return {"kind": view.kind, "notebook": view.notebook_html}
 
 
 def _page(
@@ -169,7 +150,8 @@ def _page(
             {
                 "name": a.filename,
                 "size": a.size,
-                **_file_view(app, details.id, a.filename, a.sha256),
+                "url": attachment_url(details.id, a.sha256),
+                **_view(file_view(app.store, a.filename, a.sha256)),
             }
             for a in details.attachments
         ],

@@ -44,6 +44,35 @@
     }
   }
 
+  // Chromium's PDF viewer takes the focus when it shows an error (a damaged PDF), and keys
+  // typed then go to the viewer. The focus goes back where it was unless the grader moved into the frame on
+  // purpose: the pointer is over it (a click) or the last key was Tab.
+  let pointerOver = null;
+  let lastKey = "";
+  let lastFocused = null;
+  for (const frame of document.querySelectorAll("iframe.pdf")) {
+    frame.addEventListener("mouseenter", function () { pointerOver = frame; });
+    frame.addEventListener("mouseleave", function () { pointerOver = null; });
+  }
+  document.addEventListener("focusin", function (event) {
+    if (!(event.target instanceof HTMLIFrameElement)) {
+      lastFocused = event.target;
+    }
+  });
+  window.addEventListener("blur", function () {
+    window.setTimeout(function () {
+      const active = document.activeElement;
+      if (active && active.matches("iframe.pdf") && active !== pointerOver && lastKey !== "Tab") {
+        active.blur();
+        window.focus();
+        if (lastFocused && document.contains(lastFocused)) {
+          lastFocused.focus();
+        }
+      }
+    }, 0);
+  });
+  document.addEventListener("keydown", function (event) { lastKey = event.key; }, true);
+
   document.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       if (saveAndNext()) {
