@@ -377,7 +377,7 @@ def test_save_and_next_moves_through_one_assignment_then_back_to_the_queue(gradi
     assert empty.headers["location"] == "/?notice=queue-empty"
 
 
-def test_previous_and_next_follow_the_queue_order(grading_app, anna):
+def test_previous_and_next_follow_the_queue_order(grading_app, anna, run):
     ids = [
         deliver_mail(grading_app, f"Theory 1 - {name}", ON_TIME + timedelta(hours=n), email)
         for n, (name, email) in enumerate(
@@ -391,6 +391,12 @@ def test_previous_and_next_follow_the_queue_order(grading_app, anna):
     assert f'<a href="/submissions/s{ids[0]}" rel="prev"' in middle
     assert f'<a href="/submissions/s{ids[2]}" rel="next"' in middle
     assert 'rel="next"' not in last
+    # graded, the middle one leaves the queue: its page still has both neighbours
+    assert run("grade", f"s{ids[1]}", "-p", "5", "-g", "bob")[0] == 0
+    assert f'<a href="/submissions/s{ids[2]}" rel="next"' in page_of(anna, ids[0])
+    graded = page_of(anna, ids[1])
+    assert f'<a href="/submissions/s{ids[0]}" rel="prev"' in graded
+    assert f'<a href="/submissions/s{ids[2]}" rel="next"' in graded
     queue = anna.get("/").text
     assert f'<td><a href="/submissions/s{ids[0]}">s{ids[0]}</a></td>' in queue
 

@@ -26,11 +26,10 @@ from tdl_inbox.app import App, utc_now
 from tdl_inbox.domain.ids import BadId, parse_ref, submission_ref
 from tdl_inbox.errors import AlreadyClaimed, InvalidGrade, NotFound, StaleGrade
 from tdl_inbox.services.grading import queue as work
-from tdl_inbox.services.grading.details import SubmissionDetails, submission_details
+from tdl_inbox.services.grading.details import submission_details
 from tdl_inbox.services.grading.files import FileView, file_view
 from tdl_inbox.services.grading.grades import Seen, get_submission, record_grade
 from tdl_inbox.services.grading.notebook import NOTEBOOK_CSS
-from tdl_inbox.services.grading.queue import QueueItem
 from tdl_inbox.services.grading.refs import WrongKind, submission_id_of
 from tdl_inbox.services.reporting.formatting import short_time, verdict_text
 from tdl_inbox.web import csrf
@@ -77,15 +76,6 @@ def not_found(request: Request, who: Caller, message: str) -> Response:
     return render(request, "not_found.html", context, status_code=404)
 
 
-def _neighbours(items: list[QueueItem], details: SubmissionDetails) -> tuple[int | None, ...]:
-    """The queue items just before and just after this submission in the queue's order (oldest
-    arrival first), whether or not it is still in the queue itself."""
-    here = (details.arrived_at, details.id)
-    before = [i.id for i in items if (i.arrived_at, i.id) < here]
-    after = [i.id for i in items if (i.arrived_at, i.id) > here]
-    return (before[-1] if before else None, after[0] if after else None)
-
-
 def _view(view: FileView) -> dict[str, Any]:
     return {"kind": view.kind, "notebook": view.notebook_html}
 
@@ -104,8 +94,7 @@ def _page(
     with app.sessions.begin() as db:
         details = submission_details(db, app.store, app.ctx.assignments, policy, submission_id)
         held = work.shown_claim(db, submission_id, now)
-        items = work.queue(db, app.store, policy, now)
-    previous, following = _neighbours(items, details)
+        previous, following = work.neighbours(db, policy, now, details.arrived_at, details.id)
     assignment = app.ctx.assignments.get(details.assignment)
     latest = details.grades[-1] if details.grades else None
     # A refused form keeps the grader's values and the grade they had seen; only a conflict

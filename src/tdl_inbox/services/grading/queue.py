@@ -136,6 +136,27 @@ def queue(
     ]
 
 
+def neighbours(
+    session: Session, policy: Policy, now: datetime, arrived_at: datetime, submission_id: int
+) -> tuple[int | None, int | None]:
+    """The queue items (all assignments, late ones only if chosen) just before and just after
+    a submission in the queue's order, oldest arrival first; it need not be in the queue
+    itself (graded already). Two one-row queries: the page asks on every view."""
+    query = _queue_query(policy, session.get_bind().dialect.name, now, None, False, None)
+    earlier = or_(
+        Submission.arrived_at < arrived_at,
+        and_(Submission.arrived_at == arrived_at, Submission.id < submission_id),
+    )
+    later = or_(
+        Submission.arrived_at > arrived_at,
+        and_(Submission.arrived_at == arrived_at, Submission.id > submission_id),
+    )
+    before = query.where(earlier).order_by(None)
+    before = before.order_by(Submission.arrived_at.desc(), Submission.id.desc()).limit(1)
+    after = query.where(later).limit(1)
+    return session.scalar(before), session.scalar(after)
+
+
 def _try_claim(
     session: Session, submission_id: int, grader: str, now: datetime, ttl: timedelta
 ) -> bool:
