@@ -377,7 +377,7 @@ def test_save_and_next_moves_through_one_assignment_then_back_to_the_queue(gradi
     assert empty.headers["location"] == "/?notice=queue-empty"
 
 
-def test_previous_and_next_follow_the_queue_order(grading_app, anna, run):
+def test_previous_and_next_follow_the_queue_order_within_the_assignment(grading_app, anna, run):
     ids = [
         deliver_mail(grading_app, f"Theory 1 - {name}", ON_TIME + timedelta(hours=n), email)
         for n, (name, email) in enumerate(
@@ -385,6 +385,9 @@ def test_previous_and_next_follow_the_queue_order(grading_app, anna, run):
              ("John Smith", "john@example.org")]
         )
     ]  # fmt: skip
+    # another assignment's item between them is not theirs to step to
+    deliver_mail(grading_app, "Lab 1 - Дарья Смирнова", ON_TIME + timedelta(minutes=30),
+                 "darya@example.org")  # fmt: skip
     first, middle, last = (page_of(anna, sid) for sid in ids)
     assert 'rel="prev"' not in first
     assert f'<a href="/submissions/s{ids[1]}" rel="next"' in first

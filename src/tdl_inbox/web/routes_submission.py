@@ -94,7 +94,7 @@ def _page(
     with app.sessions.begin() as db:
         details = submission_details(db, app.store, app.ctx.assignments, policy, submission_id)
         held = work.shown_claim(db, submission_id, now)
-        previous, following = work.neighbours(db, policy, now, details.arrived_at, details.id)
+        previous, following = work.neighbours(db, policy, now, get_submission(db, submission_id))
     assignment = app.ctx.assignments.get(details.assignment)
     latest = details.grades[-1] if details.grades else None
     # A refused form keeps the grader's values and the grade they had seen; only a conflict

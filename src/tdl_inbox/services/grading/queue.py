@@ -137,12 +137,15 @@ def queue(
 
 
 def neighbours(
-    session: Session, policy: Policy, now: datetime, arrived_at: datetime, submission_id: int
+    session: Session, policy: Policy, now: datetime, submission: Submission
 ) -> tuple[int | None, int | None]:
-    """The queue items (all assignments, late ones only if chosen) just before and just after
-    a submission in the queue's order, oldest arrival first; it need not be in the queue
-    itself (graded already). Two one-row queries: the page asks on every view."""
-    query = _queue_query(policy, session.get_bind().dialect.name, now, None, False, None)
+    """The items of ``submission``'s assignment in the queue (late ones only if chosen) just
+    before and just after it in the queue's order, oldest arrival first; it need not be in the
+    queue itself (graded already). One assignment, like "save and next", and two one-row
+    queries: a page asks on every view (at 100,000 submissions the whole queue takes 0.4 s)."""
+    dialect = session.get_bind().dialect.name
+    query = _queue_query(policy, dialect, now, submission.assignment, False, None)
+    arrived_at, submission_id = submission.arrived_at, submission.id
     earlier = or_(
         Submission.arrived_at < arrived_at,
         and_(Submission.arrived_at == arrived_at, Submission.id < submission_id),
