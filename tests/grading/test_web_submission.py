@@ -282,7 +282,7 @@ def test_a_grade_saved_since_the_page_was_opened_is_a_conflict_the_grader_resolv
     assert grades_of(run, sid) == [(7.0, "bob", False)]
     # the re-rendered form carries bob's grade as seen: saving it again is a decision
     bobs = seen_grade(stale.text)
-    assert bobs != ""
+    assert bobs == str(json.loads(run("show", f"s{sid}", "--json")[1])["grades"][0]["id"])
     again = anna.post(
         f"/submissions/s{sid}/grade",
         data={"csrf_token": csrf_token(stale.text), "seen_grade": bobs, "points": "5",

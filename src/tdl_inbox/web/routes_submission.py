@@ -98,9 +98,11 @@ def _page(
     assignment = app.ctx.assignments.get(details.assignment)
     latest = details.grades[-1] if details.grades else None
     # A refused form keeps the grader's values and the grade they had seen; only a conflict
-    # moves ``seen_grade`` on, to the grade it has just shown them.
+    # moves ``seen_grade`` on, to the grade its box shows them.
     seen = str(latest.id) if latest is not None else ""
-    if form is not None and (refusal is None or refusal.conflict is None):
+    if refusal is not None and refusal.conflict is not None:
+        seen = str(refusal.conflict.grade_id)
+    elif form is not None:
         seen = form.get("seen_grade", "")
     context = {
         "user": who.account,
