@@ -40,7 +40,7 @@ force_option = click.option(
 
 
 def _ttl(app: App) -> timedelta:
-    return timedelta(minutes=app.settings.grading.claim_minutes)
+    return app.settings.grading.claim_ttl
 
 
 @contextmanager

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -52,10 +51,6 @@ class Refusal:
 def _app(request: Request) -> App:
     app: App = request.app.state.app
     return app
-
-
-def _ttl(app: App) -> timedelta:
-    return timedelta(minutes=app.settings.grading.claim_minutes)
 
 
 def submission_of(app: App, ref: str) -> int:
@@ -232,7 +227,9 @@ def _claim(request: Request, who: Caller, submission_id: int, fields: dict[str, 
     app = _app(request)
     try:
         with app.sessions.begin() as db:
-            work.claim(db, submission_id, who.account.name, utc_now(), _ttl(app))
+            work.claim(
+                db, submission_id, who.account.name, utc_now(), app.settings.grading.claim_ttl
+            )
     except AlreadyClaimed as held:
         return _page(request, who, submission_id, _held(app, held))
     return _redirect(submission_url(submission_id), "claimed")
@@ -304,7 +301,7 @@ def _grade(request: Request, who: Caller, submission_id: int, fields: dict[str, 
             app.settings.grading.counting,
             who.account.name,
             utc_now(),
-            _ttl(app),
+            app.settings.grading.claim_ttl,
             key,
         )
     if item is None:
@@ -338,7 +335,12 @@ def _next(request: Request, sent: str) -> Response:
     app = _app(request)
     with app.sessions.begin() as db:
         item = work.claim_next(
-            db, app.store, app.settings.grading.counting, who.account.name, utc_now(), _ttl(app)
+            db,
+            app.store,
+            app.settings.grading.counting,
+            who.account.name,
+            utc_now(),
+            app.settings.grading.claim_ttl,
         )
     if item is None:
         return _redirect("/", "queue-empty")
