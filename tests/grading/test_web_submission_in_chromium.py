@@ -22,10 +22,9 @@ from selenium import webdriver
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from browser import chromium, live_site, loaded, log_in, probes, submitted
+from browser import chromium, gone, live_site, loaded, log_in, probes, submitted
 from notebooks import ATTACKS, code, display, markdown, notebook, png
 from submission_support import CLOUD_LINK, HTML_AS_PDF, PAYLOAD, deliver_mail, pdf
 from tdl_inbox.services.grading.roster import import_roster
@@ -63,7 +62,7 @@ def navigating(driver: webdriver.Chrome, act: Callable[[], None]) -> None:
     """Do ``act`` (a key that leaves the page) and wait for the next page to load."""
     old = driver.find_element("tag name", "html")
     act()
-    wait(driver, expected_conditions.staleness_of(old))
+    wait(driver, gone(old))
     loaded(driver)
 
 
