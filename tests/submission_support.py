@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
 
 from sqlalchemy import select
 
@@ -27,9 +30,18 @@ def deliver_mail(
     attachments: list[tuple[str, bytes]] | None = None,
     body: str = "Добрый день! Решение во вложении.",
     sent_at: datetime | None = None,
+    html: str | None = None,
 ) -> int:
-    """Record one submission (with ``body`` as its text); returns its submission id."""
+    """Record one submission (with ``body`` as its text, or ``html`` as its only body);
+    returns its submission id."""
     raw = submission(subject, sender, attachments=attachments, body=body, sent_at=sent_at)
+    if html is not None:  # the same message with an HTML body only
+        message = message_from_bytes(raw, policy=default)
+        assert isinstance(message, EmailMessage)
+        body_part = message.get_body(("plain",))
+        assert body_part is not None
+        body_part.set_content(html, subtype="html")
+        raw = message.as_bytes()
     incoming = Incoming(Location("INBOX", 1, next(_uids)), raw, len(raw), arrived)
     with app.sessions.begin() as session:
         assert record(session, app.store, app.ctx, incoming, datetime.now(UTC)) is (

@@ -139,6 +139,22 @@ def test_the_page_shows_the_student_the_deadline_that_applies_the_text_versions_
     assert '<dd id="verdict" class="late">LATE 1d 3h</dd>' in other
 
 
+def test_an_html_mail_is_shown_as_text_with_its_links_visible(grading_app, anna):
+    html = (
+        "<html><body><p>Добрый день!</p><script>window.__pwned=1</script>"
+        f'<p>Решение <a href="{CLOUD_LINK}">в облаке</a></p></body></html>'
+    )
+    sid = deliver_mail(grading_app, "Theory 1 - Иван Иванов", ON_TIME, html=html)
+    page = page_of(anna, sid)
+    text = re.search(r'<pre class="mail-text" id="mail-text">(.*?)</pre>', page, re.S)
+    assert text is not None
+    assert "Добрый день!" in text.group(1)
+    assert "в облаке" in text.group(1)
+    assert "__pwned" not in page
+    assert f'<a href="{CLOUD_LINK}" rel="noopener noreferrer nofollow" target="_blank">' in page
+    assert f">{CLOUD_LINK}</a>" in page  # the address itself is shown, not only "в облаке"
+
+
 def test_ids_as_the_cli_takes_them_and_unknown_ones(grading_app, anna, client_without_login):
     sid = deliver_mail(grading_app, "Theory 1 - Иван Иванов", ON_TIME)
     assert "Theory 1 - Иван Иванов" in anna.get(f"/submissions/{sid}").text
