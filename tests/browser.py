@@ -14,7 +14,7 @@ import os
 import shutil
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 import uvicorn
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
@@ -118,11 +119,27 @@ def probes(driver: webdriver.Chrome) -> dict[str, Any]:
     return found
 
 
+def gone(element: WebElement) -> Callable[[webdriver.Chrome], bool]:
+    """``staleness_of``, also when chromedriver, asked in the middle of the navigation, says
+    the node "does not belong to the document" rather than that it is stale."""
+    stale = expected_conditions.staleness_of(element)
+
+    def check(driver: webdriver.Chrome) -> bool:
+        try:
+            return bool(stale(driver))
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error.msg):
+                return True
+            raise
+
+    return check
+
+
 def submitted(driver: webdriver.Chrome, button: WebElement) -> None:
     """Click a button that submits a form and wait for the next page to load (the old page's
     own ``readyState`` is "complete" too, so wait for its elements to go first)."""
     button.click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(button))
+    WebDriverWait(driver, 30).until(gone(button))
     loaded(driver)
 
 

@@ -222,7 +222,7 @@ class App:
 
     def claim_ttl(self) -> timedelta:
         """How long a claim lasts unless renewed (``grading.claim_minutes``)."""
-        return timedelta(minutes=self.settings.grading.claim_minutes)
+        return self.settings.grading.claim_ttl
 
     def coefficients(self) -> Coefficients:
         """The final grade's constants, for the grade book (``grades`` and the workspace)."""

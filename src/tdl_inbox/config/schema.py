@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -136,6 +136,11 @@ class GradingConfig(_Section):
     """Which version of a student's assignment counts when they sent several."""
     claim_minutes: int = Field(default=120, ge=1)
     """A grader's claim on a submission expires after this long, returning it to the queue."""
+
+    @property
+    def claim_ttl(self) -> timedelta:
+        """``claim_minutes`` as the duration a claim lives (command line and workspace)."""
+        return timedelta(minutes=self.claim_minutes)
 
 
 class SmtpConfig(_Section):

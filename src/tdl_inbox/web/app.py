@@ -16,7 +16,15 @@ from starlette.staticfiles import StaticFiles
 
 from tdl_inbox.app import App, web_secret
 from tdl_inbox.services.operations.login_throttle import LoginThrottle
-from tdl_inbox.web import routes_admin, routes_api, routes_auth, routes_gradebook, routes_queue
+from tdl_inbox.web import (
+    routes_admin,
+    routes_api,
+    routes_auth,
+    routes_files,
+    routes_gradebook,
+    routes_queue,
+    routes_submission,
+)
 from tdl_inbox.web.auth import Signer
 from tdl_inbox.web.csrf import ApiCsrf
 from tdl_inbox.web.headers import SecurityHeaders
@@ -32,6 +40,8 @@ def create_app(app: App) -> Starlette:
         *routes_api.ROUTES,
         *routes_gradebook.ROUTES,
         *routes_admin.ROUTES,
+        *routes_submission.ROUTES,
+        *routes_files.ROUTES,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     site = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders), Middleware(ApiCsrf)])

@@ -1,4 +1,7 @@
-"""Headers every response carries: scripts and styles from the app only, never framed."""
+"""Headers every response carries: scripts and styles from the app only, never framed.
+
+Images may also be ``data:`` URLs: a rendered notebook's plots are embedded that way (checked
+and re-encoded by ``services/grading/notebook``); scripts still come from the app alone."""
 
 from __future__ import annotations
 
@@ -6,13 +9,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SECURITY_HEADERS = {
     "content-security-policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     ),
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
     "x-frame-options": "DENY",
 }
+
+FRAMED_BY_THE_APP = {
+    "content-security-policy": "frame-ancestors 'self'",
+    "x-frame-options": "SAMEORIGIN",
+}
+"""For a file the submission page shows in a frame (a PDF in the browser's own viewer, which
+refuses a sandboxed document): the app's pages may frame it, no other site may."""
 
 
 class SecurityHeaders:

@@ -11,18 +11,33 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from tdl_inbox.web.auth import WebSession
-from tdl_inbox.web.urls import login_url
+from tdl_inbox.web.urls import login_url, submission_url_of_ref
 
 # Autoescape always on (not only for .html names): everything from mail is hostile.
 templates = Jinja2Templates(
     env=Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)
 )
 
+templates.env.globals["submission_url_of_ref"] = submission_url_of_ref
+
+NOTICES = {
+    "saved": "Grade saved.",
+    "claimed": "Claimed: it is yours until the claim runs out or you grade it.",
+    "released": "Released: it is back in the queue.",
+    "nothing-left": "Grade saved. Nothing is left to grade in that assignment.",
+    "queue-empty": "Nothing is left to grade.",
+}
+"""What a redirect after a form may say (``?notice=saved``): a fixed text per key, so a link
+cannot make the page say anything else."""
+
 
 def render(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> Response:
-    return templates.TemplateResponse(request, name, context, status_code=status_code)
+    notice = NOTICES.get(request.query_params.get("notice", ""))
+    return templates.TemplateResponse(
+        request, name, {"notice": notice, **context}, status_code=status_code
+    )
 
 
 PAGE_SIZE = 100

@@ -6,13 +6,18 @@ from __future__ import annotations
 
 from urllib.parse import urlencode, urlsplit
 
-from tdl_inbox.domain.ids import submission_ref
+from tdl_inbox.domain.ids import parse_ref, submission_ref
 
 LOGIN = "/login"
 
 
 def submission_url(submission_id: int) -> str:
     return f"/submissions/{submission_ref(submission_id)}"
+
+
+def submission_url_of_ref(ref: str) -> str:
+    """The page of the submission a listing calls ``ref`` (``s18``)."""
+    return submission_url(parse_ref(ref).number)
 
 
 def attachment_url(submission_id: int, sha256: str) -> str:

@@ -68,6 +68,10 @@ class SubmissionDetails:
     assignment: str
     student: str
     student_id: int | None
+    group: str | None
+    """The roster's group (``None``: not in the roster, or no group given)."""
+    mipt: bool | None
+    """The roster says a MIPT student (``None``: not in the roster)."""
     name_in_subject: str
     note: str | None
     """What the subject said about this version after the name (``v2``, ``(fixed)``)."""
@@ -163,6 +167,8 @@ def submission_details(
         assignment=sub.assignment,
         student=roster.name if roster else sub.student,
         student_id=sub.student_id,
+        group=roster.group if roster else None,
+        mipt=roster.mipt if roster else None,
         name_in_subject=sub.student,
         note=sub.note,
         link_flag=sub.link_flag,

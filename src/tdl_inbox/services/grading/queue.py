@@ -223,6 +223,30 @@ def queue_counts(
     return {key: count for key, count in session.execute(query)}
 
 
+def neighbours(
+    session: Session, policy: Policy, now: datetime, submission: Submission
+) -> tuple[int | None, int | None]:
+    """The items of ``submission``'s assignment in the queue (late ones only if chosen) just
+    before and just after it in the queue's order, oldest arrival first; it need not be in the
+    queue itself (graded already). One assignment, like "save and next", and two one-row
+    queries: a page asks on every view (at 100,000 submissions the whole queue takes 0.4 s)."""
+    dialect = session.get_bind().dialect.name
+    query = _queue_query(policy, dialect, now, submission.assignment, False, None)
+    arrived_at, submission_id = submission.arrived_at, submission.id
+    earlier = or_(
+        Submission.arrived_at < arrived_at,
+        and_(Submission.arrived_at == arrived_at, Submission.id < submission_id),
+    )
+    later = or_(
+        Submission.arrived_at > arrived_at,
+        and_(Submission.arrived_at == arrived_at, Submission.id > submission_id),
+    )
+    before = query.where(earlier).order_by(None)
+    before = before.order_by(Submission.arrived_at.desc(), Submission.id.desc()).limit(1)
+    after = query.where(later).limit(1)
+    return session.scalar(before), session.scalar(after)
+
+
 def _try_claim(
     session: Session, submission_id: int, grader: str, now: datetime, ttl: timedelta
 ) -> bool:
@@ -335,6 +359,13 @@ def live_claim(session: Session, submission_id: int, now: datetime) -> Claim | N
     """The live claim on ``submission_id``, read afresh and (PostgreSQL) locked until commit, so
     the claim a decision was made on is the one that is deleted or kept."""
     found = session.get(Claim, submission_id, with_for_update=True, populate_existing=True)
+    return found if found is not None and found.expires_at > now else None
+
+
+def shown_claim(session: Session, submission_id: int, now: datetime) -> Claim | None:
+    """The live claim on ``submission_id`` as a page shows it: read without a lock, so looking
+    never waits for a grader who is saving."""
+    found = session.get(Claim, submission_id)
     return found if found is not None and found.expires_at > now else None
 
 
