@@ -54,7 +54,7 @@ def _total(page: str) -> int:
 
 
 def _refs(page: str) -> list[str]:
-    return re.findall(r"<tr><td>(s\d+)</td>", page)
+    return re.findall(r"<tr><td><a href=\"/submissions/s\d+\">(s\d+)</a></td>", page)
 
 
 def _grade(app, sid: int, grader: str, now: datetime) -> None:
