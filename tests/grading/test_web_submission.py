@@ -393,6 +393,25 @@ def test_save_and_next_moves_through_one_assignment_then_back_to_the_queue(gradi
     assert empty.headers["location"] == "/?notice=queue-empty"
 
 
+def test_my_next_item_from_the_queue_keeps_to_the_assignment_it_shows(grading_app, anna):
+    older = deliver_mail(grading_app, "Theory 1 - Иван Иванов", ON_TIME)
+    lab = deliver_mail(grading_app, "Lab 1 - Пётр Петров", ON_TIME + timedelta(hours=1),
+                       "petr@example.org")  # fmt: skip
+    queue = anna.get("/?assignment=lab-1").text
+    assert 'name="assignment" value="lab-1"' in queue  # the button asks for the shown one
+    assert "My next item of lab-1" in queue
+    token = csrf_token(queue)
+    taken = anna.post("/next", data={"csrf_token": token, "assignment": "LAB-1"},
+                      follow_redirects=False)  # fmt: skip
+    assert taken.headers["location"] == f"/submissions/s{lab}?notice=claimed"
+    assert "Not claimed." in page_of(anna, older)
+    unknown = anna.post("/next", data={"csrf_token": token, "assignment": "lab-9"})
+    assert unknown.status_code == 404
+    assert "unknown assignment lab-9" in unknown.text
+    refused = anna.post("/next", data={"assignment": "lab-1"})
+    assert refused.status_code == 403
+
+
 def test_previous_and_next_follow_the_queue_order_within_the_assignment(grading_app, anna, run):
     ids = [
         deliver_mail(grading_app, f"Theory 1 - {name}", ON_TIME + timedelta(hours=n), email)

@@ -22,6 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from tdl_inbox.app import App, utc_now
+from tdl_inbox.domain.course_time import assignment_key
 from tdl_inbox.domain.ids import BadId, parse_ref, submission_ref
 from tdl_inbox.errors import AlreadyClaimed, InvalidGrade, NotFound, StaleGrade
 from tdl_inbox.services.grading import queue as work
@@ -321,16 +322,21 @@ async def grade_post(request: Request) -> Response:
 
 async def next_post(request: Request) -> Response:
     form = await request.form()
-    return await run_in_threadpool(_next, request, str(form.get("csrf_token") or ""))
+    sent, assignment = (str(form.get(name) or "") for name in ("csrf_token", "assignment"))
+    return await run_in_threadpool(_next, request, sent, assignment)
 
 
-def _next(request: Request, sent: str) -> Response:
+def _next(request: Request, sent: str, assignment: str) -> Response:
+    """The caller's next item, of ``assignment`` when the form names one (the queue's filter)."""
     who = caller(request)
     if who is None:
         return to_login()
     if not csrf.valid(who.session, sent):
         return forbidden_csrf()
     app = _app(request)
+    key = assignment_key(assignment) if assignment.strip() else None
+    if key is not None and key not in app.ctx.assignments:
+        return Response(f"unknown assignment {key}", status_code=404, media_type="text/plain")
     with app.sessions.begin() as db:
         item = work.claim_next(
             db,
@@ -339,9 +345,10 @@ def _next(request: Request, sent: str) -> Response:
             who.account.name,
             utc_now(),
             app.claim_ttl(),
+            key,
         )
     if item is None:
-        return _redirect("/", "queue-empty")
+        return _redirect("/", "queue-empty", **({"assignment": key} if key else {}))
     return _redirect(submission_url(item.id), "claimed")
 
 
