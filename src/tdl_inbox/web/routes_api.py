@@ -27,11 +27,10 @@ from tdl_inbox.services.grading.refs import submission_id_of
 from tdl_inbox.services.grading.shown import shown_json, shown_submission
 from tdl_inbox.services.grading.work_list import item_json
 from tdl_inbox.services.reporting.formatting import iso, to_jsonable
-from tdl_inbox.web import urls
+from tdl_inbox.web import roles, urls
 from tdl_inbox.web.api_body import BadBody, Body, parse_body
-from tdl_inbox.web.api_errors import ANSWERED, LOGIN_REQUIRED, error_response
-from tdl_inbox.web.auth import Caller, caller
-from tdl_inbox.web.pages import api_error
+from tdl_inbox.web.api_errors import ANSWERED, error_response
+from tdl_inbox.web.auth import Caller
 
 Handler = Callable[[App, Request, Caller, Body], Any]
 """A route's work: returns what becomes the JSON answer (``None`` is ``null``)."""
@@ -39,9 +38,9 @@ Handler = Callable[[App, Request, Caller, Body], Any]
 
 def _answer(handler: Handler, request: Request, raw: bytes) -> Response:
     app: App = request.app.state.app
-    who = caller(request)
-    if who is None:
-        return api_error(LOGIN_REQUIRED, 401)
+    who = roles.signed_in(request)
+    if isinstance(who, Response):
+        return who
     try:
         body = Body({}) if request.method == "GET" else parse_body(raw)
         return JSONResponse(handler(app, request, who, body))

@@ -21,18 +21,17 @@ from tdl_inbox.domain.ids import submission_ref
 from tdl_inbox.errors import NotFound
 from tdl_inbox.services.grading.attachments import SANDBOX, content_disposition
 from tdl_inbox.services.grading.files import attachment_to_serve, raw_message
-from tdl_inbox.web.auth import caller
+from tdl_inbox.web import roles
 from tdl_inbox.web.headers import FRAMED_BY_THE_APP
-from tdl_inbox.web.pages import to_login
 from tdl_inbox.web.routes_submission import not_found, submission_of
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def attachment_file(request: Request) -> Response:
-    who = caller(request)
-    if who is None:
-        return to_login()
+    who = roles.signed_in(request)
+    if isinstance(who, Response):
+        return who
     app: App = request.app.state.app
     digest = str(request.path_params["sha256"])
     try:
@@ -50,9 +49,9 @@ def attachment_file(request: Request) -> Response:
 
 
 def raw_message_file(request: Request) -> Response:
-    who = caller(request)
-    if who is None:
-        return to_login()
+    who = roles.signed_in(request)
+    if isinstance(who, Response):
+        return who
     app: App = request.app.state.app
     try:
         submission_id = submission_of(app, request.path_params["ref"])

@@ -11,7 +11,7 @@ from tdl_inbox.domain.ids import submission_ref
 from tdl_inbox.services.grading.queue_view import QueueFilter, queue_view
 from tdl_inbox.services.grading.work_list import item_json, work_list
 from tdl_inbox.services.reporting.formatting import short_time, verdict_text
-from tdl_inbox.web.auth import caller
+from tdl_inbox.web import roles
 from tdl_inbox.web.pages import (
     PAGE_SIZE,
     api_error,
@@ -19,7 +19,6 @@ from tdl_inbox.web.pages import (
     page_count,
     page_number,
     render,
-    to_login,
 )
 
 CLAIMED = {"yes": True, "no": False, "": None}
@@ -44,9 +43,9 @@ def _filter(request: Request, grader: str) -> QueueFilter | str:
 
 
 def queue_page(request: Request) -> Response:
-    who = caller(request)
-    if who is None:
-        return to_login(request)
+    who = roles.signed_in(request)
+    if isinstance(who, Response):
+        return who
     app: App = request.app.state.app
     wanted = _filter(request, who.account.name)
     if isinstance(wanted, str):
@@ -102,9 +101,9 @@ def queue_page(request: Request) -> Response:
 
 
 def queue_api(request: Request) -> Response:
-    who = caller(request)
-    if who is None:
-        return api_error("login required: send Authorization: Bearer TOKEN", 401)
+    who = roles.signed_in(request)
+    if isinstance(who, Response):
+        return who
     wanted = _filter(request, who.account.name)
     if isinstance(wanted, str):
         return api_error(wanted, 400)

@@ -32,9 +32,9 @@ from tdl_inbox.services.grading.grades import Seen, get_submission, record_grade
 from tdl_inbox.services.grading.notebook import NOTEBOOK_CSS
 from tdl_inbox.services.grading.refs import WrongKind, submission_id_of
 from tdl_inbox.services.reporting.formatting import short_time, verdict_text
-from tdl_inbox.web import csrf
-from tdl_inbox.web.auth import Caller, caller
-from tdl_inbox.web.pages import csrf_of, forbidden_csrf, render, to_login
+from tdl_inbox.web import csrf, roles
+from tdl_inbox.web.auth import Caller
+from tdl_inbox.web.pages import csrf_of, forbidden_csrf, render
 from tdl_inbox.web.urls import attachment_url, raw_message_url, submission_url
 
 FORM_FIELDS = ("csrf_token", "points", "extra", "comment", "seen_grade", "action")
@@ -177,9 +177,9 @@ def _page(
 
 
 def submission_page(request: Request) -> Response:
-    who = caller(request)
-    if who is None:
-        return to_login()
+    who = roles.signed_in(request)
+    if isinstance(who, Response):
+        return who
     try:
         submission_id = submission_of(_app(request), request.path_params["ref"])
     except NotFound as missing:
@@ -212,9 +212,9 @@ async def _form_post(request: Request, action: Action) -> Response:
 
 
 def _checked(request: Request, fields: dict[str, str], action: Action) -> Response:
-    who = caller(request)
-    if who is None:
-        return to_login()
+    who = roles.signed_in(request)
+    if isinstance(who, Response):
+        return who
     if not csrf.valid(who.session, fields["csrf_token"]):
         return forbidden_csrf()
     try:
@@ -328,9 +328,9 @@ async def next_post(request: Request) -> Response:
 
 def _next(request: Request, sent: str, assignment: str) -> Response:
     """The caller's next item, of ``assignment`` when the form names one (the queue's filter)."""
-    who = caller(request)
-    if who is None:
-        return to_login()
+    who = roles.signed_in(request)
+    if isinstance(who, Response):
+        return who
     if not csrf.valid(who.session, sent):
         return forbidden_csrf()
     app = _app(request)
