@@ -238,17 +238,16 @@ def _missing_counts(
         if owner in students and key in keys:
             extended[key][students[owner]] = until
     ids = {sid for per_student in extended.values() for sid in per_student}
-    on_time_extended = (
-        set(
-            session.execute(
+    on_time_extended: set[tuple[int | None, str]] = set()
+    if ids:
+        on_time_extended = {
+            (sid, key)
+            for sid, key in session.execute(
                 select(Submission.student_id, Submission.assignment)
                 .where(Submission.student_id.in_(ids), Submission.late.is_(False))
                 .distinct()
-            ).tuples()
-        )
-        if ids
-        else set()
-    )
+            )
+        }
     counts = {}
     for a in assignments:
         exceptions = extended.get(a.key, {})
