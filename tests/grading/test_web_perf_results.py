@@ -10,13 +10,16 @@ to its deadline once: its buckets are the definition applied to every row in Pyt
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import enum
 import re
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -34,7 +37,8 @@ from tdl_inbox.services.grading.gradebook import gradebook, gradebook_page
 from tdl_inbox.services.grading.roster import owner_of_student
 from tdl_inbox.services.reporting import csv_text
 from tdl_inbox.services.reporting.arrivals import BUCKETS, arrival_histogram
-from tdl_inbox.services.reporting.reports import missing_report, summary_report
+from tdl_inbox.services.reporting.formatting import to_jsonable
+from tdl_inbox.services.reporting.reports import late_report, missing_report, summary_report
 from tdl_inbox.web.app import create_app
 from tdl_inbox_dev.config import config_text, migrated_app
 
@@ -239,3 +243,55 @@ def test_csv_cells_are_written_as_the_plain_rule_writes_them(decimal: str) -> No
     for cell in cells:
         assert csv_text._cell(cell, decimal) == _plain_cell(cell, decimal), cell
     assert csv_text._cell(Name("=sub"), decimal) == "'=sub"
+
+
+def _plain_jsonable(value: object, zone: ZoneInfo) -> object:
+    """``to_jsonable`` as first written, without its fast paths."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: _plain_jsonable(getattr(value, f.name), zone) for f in dataclasses.fields(value)
+        }
+    if isinstance(value, dict):
+        return {k: _plain_jsonable(v, zone) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain_jsonable(v, zone) for v in value]
+    if isinstance(value, datetime):
+        return value.astimezone(zone).isoformat()
+    return value
+
+
+def test_json_rows_are_what_the_plain_conversion_makes(course: App) -> None:
+    class Kind(enum.StrEnum):
+        LATE = "late"
+
+    class Stamp(datetime):
+        pass
+
+    @dataclasses.dataclass(frozen=True)
+    class Inner:
+        when: datetime | None
+        kind: Kind
+
+    @dataclasses.dataclass(frozen=True)
+    class Outer:
+        inner: Inner
+        many: tuple[Inner, ...]
+        extra: dict[str, object]
+        flag: bool
+        number: float
+
+    zone = ZoneInfo("Europe/Moscow")
+    moment = datetime(2019, 3, 16, 20, 59, 30, tzinfo=UTC)
+    sample = Outer(
+        Inner(moment, Kind.LATE),
+        (Inner(None, Kind.LATE), Inner(Stamp(2019, 1, 1, tzinfo=UTC), Kind.LATE)),
+        {"a": [moment, 1, None], "b": Inner},
+        True,
+        0.5,
+    )
+    assert to_jsonable(sample, zone) == _plain_jsonable(sample, zone)
+    assert to_jsonable(Inner, zone) is Inner  # a class is not a row
+    with course.sessions.begin() as session:
+        rows = late_report(session, course.store, course.ctx.assignments)
+    assert len(rows) > 100
+    assert [to_jsonable(r, zone) for r in rows] == [_plain_jsonable(r, zone) for r in rows]
