@@ -1,5 +1,6 @@
-"""The grade book for graders and admins: the page ``/grades`` and ``/grades.csv``, which is
-byte for byte ``tdl-inbox grades --format csv``."""
+"""The grade book for graders and admins: the page ``/grades`` (100 students a page, only
+theirs computed) and ``/grades.csv``, which is byte for byte ``tdl-inbox grades --format csv``
+(every student)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tdl_inbox.app import App
-from tdl_inbox.services.grading.gradebook import GradeRow, gradebook
+from tdl_inbox.services.grading.gradebook import GradeRow, gradebook, gradebook_page
 from tdl_inbox.services.grading.gradebook_output import (
     UNPUBLISHED,
     assignment_keys,
@@ -16,7 +17,7 @@ from tdl_inbox.services.grading.gradebook_output import (
     gradebook_csv,
 )
 from tdl_inbox.web import roles
-from tdl_inbox.web.pages import csrf_of, render
+from tdl_inbox.web.pages import PAGE_SIZE, csrf_of, page_count, page_number, render
 
 CSV_NAME = "grades.csv"
 
@@ -32,9 +33,18 @@ def grades_page(request: Request) -> Response:
     if isinstance(who, Response):
         return who
     app: App = request.app.state.app
-    rows, keys = _book(app)
-    columns, cells = gradebook_cells(rows, keys)
     g = app.settings.grading
+    page = page_number(request)
+    with app.sessions.begin() as db:
+        found = gradebook_page(
+            db,
+            app.ctx.assignments,
+            g.counting,
+            app.coefficients(),
+            (page - 1) * PAGE_SIZE,
+            PAGE_SIZE,
+        )
+    columns, cells = gradebook_cells(found.rows, assignment_keys(found.rows, app.ctx.assignments))
     return render(
         request,
         "grades.html",
@@ -43,6 +53,9 @@ def grades_page(request: Request) -> Response:
             "csrf_token": csrf_of(who.session),
             "columns": columns,
             "rows": cells,
+            "total": found.total,
+            "page": page,
+            "pages": page_count(found.total),
             "k_hw": f"{g.k_hw:g}",
             "k_exam": f"{g.k_exam:g}",
             "unpublished": UNPUBLISHED,

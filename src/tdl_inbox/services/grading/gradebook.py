@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,16 +67,28 @@ def possible_points(assignments: Mapping[str, Assignment]) -> float:
     return sum(a.max_points for a in assignments.values())
 
 
-def gradebook(
+Person = tuple[str, int | None, str | None, str | None, bool | None]
+"""A grade book row's who: name, roster id, e-mail, group, MIPT."""
+
+
+@dataclass
+class _Graded:
+    """The current grades of counting versions, per owner (of configured assignments)."""
+
+    points: dict[str, dict[str, float]]
+    published: dict[str, dict[str, bool]]
+    extra: dict[str, float]
+
+
+def _graded(
     session: Session,
     assignments: Mapping[str, Assignment],
     policy: Policy,
-    k: Coefficients,
-) -> list[GradeRow]:
-    session.flush()  # plain rows from the connection below
-    connection = session.connection()
+    owners: Collection[str] | None = None,
+) -> _Graded:
+    """Every owner's graded counting versions, or only ``owners``' (a page of the book)."""
     grades = current_grades()
-    graded = connection.execute(
+    query = (
         select(
             Submission.owner,
             Submission.assignment,
@@ -89,29 +101,56 @@ def gradebook(
         .outerjoin(PublishedGrade, PublishedGrade.grade_id == grades.c.id)
         .where(is_counting(policy))
     )
-    points: dict[str, dict[str, float]] = defaultdict(dict)
-    published: dict[str, dict[str, bool]] = defaultdict(dict)
-    extra: dict[str, float] = defaultdict(float)
-    for owner, assignment, value, bonus, mailed in graded:
+    if owners is not None:
+        # the owners' versions by ``ix_submission_counting`` (one seek per assignment and
+        # owner), then their grades, instead of every current grade
+        query = query.where(
+            Submission.assignment.in_(list(assignments)), Submission.owner.in_(list(owners))
+        )
+    found = _Graded(defaultdict(dict), defaultdict(dict), defaultdict(float))
+    for owner, assignment, value, bonus, mailed in session.connection().execute(query):
         if assignment in assignments:
-            points[owner][assignment] = value
-            published[owner][assignment] = bool(mailed)
-            extra[owner] += bonus
-    exams = {
-        owner: value
-        for owner, value in connection.execute(select(ExamResult.owner, ExamResult.points)).all()
-    }
+            found.points[owner][assignment] = value
+            found.published[owner][assignment] = bool(mailed)
+            found.extra[owner] += bonus
+    return found
 
-    # owner -> name, roster id, e-mail, group, MIPT
-    people: dict[str, tuple[str, int | None, str | None, str | None, bool | None]] = {}
+
+def _exams(session: Session) -> dict[str, float]:
+    rows = session.connection().execute(select(ExamResult.owner, ExamResult.points))
+    return {owner: value for owner, value in rows.all()}
+
+
+def _known_people(session: Session) -> dict[str, Person]:
+    """owner -> who, for the roster and the owners of unlinked submissions."""
+    people: dict[str, Person] = {}
     roster = select(Student.id, Student.name, Student.email, Student.group, Student.mipt)
-    for s in connection.execute(roster).all():
+    for s in session.connection().execute(roster).all():
         people[owner_of_student(s.id)] = (s.name, s.id, s.email, s.group, s.mipt)
     for owner, (name, sender) in _names_of_unlinked(session).items():
         people.setdefault(owner, (name, None, sender, None, None))
-    for owner in list(points) + list(exams):
-        people.setdefault(owner, (owner.removeprefix("n:"), None, None, None, None))
+    return people
 
+
+def _nobody(owner: str) -> Person:
+    """Who an owner known only from grades or the exam is: the name in the owner key."""
+    return (owner.removeprefix("n:"), None, None, None, None)
+
+
+def _order(owner: str, person: Person) -> tuple[str, bool, int, str, str]:
+    """The book's order. Namesakes: the roster's student first, then rows off the roster by
+    address, then by owner key (so that the order never depends on the database's)."""
+    name, student_id, email, _, _ = person
+    return (name_order(name), student_id is None, student_id or 0, email or "", owner)
+
+
+def _rows(
+    people: list[tuple[str, Person]],
+    graded: _Graded,
+    exams: Mapping[str, float],
+    assignments: Mapping[str, Assignment],
+    k: Coefficients,
+) -> list[GradeRow]:
     possible = possible_points(assignments)
     keys = sorted(assignments, key=lambda key: (assignments[key].deadline, key))
     # every configured assignment in deadline order, 0 until graded (the formula sums them in
@@ -119,10 +158,10 @@ def gradebook(
     ungraded = dict.fromkeys(keys, 0.0)
     nothing: dict[str, float] = {}
     rows = []
-    for owner, (name, student_id, email, group, mipt) in people.items():
+    for owner, (name, student_id, email, group, mipt) in people:
         mine = ungraded.copy()
-        mine.update(points.get(owner, nothing))
-        bonus = extra.get(owner, 0.0)
+        mine.update(graded.points.get(owner, nothing))
+        bonus = graded.extra.get(owner, 0.0)
         exam = exams.get(owner)
         result = final_grade(mine, bonus, possible, exam, k)
         rows.append(
@@ -139,19 +178,70 @@ def gradebook(
                 result.p_exam,
                 result.grade,
                 result.rounded,
-                published.get(owner, {}),
+                graded.published.get(owner, {}),
             )
         )
-    # Namesakes: the roster's student first, then rows off the roster by address.
-    return sorted(
-        rows,
-        key=lambda row: (
-            name_order(row.student),
-            row.student_id is None,
-            row.student_id or 0,
-            row.email or "",
-        ),
+    return rows
+
+
+def gradebook(
+    session: Session,
+    assignments: Mapping[str, Assignment],
+    policy: Policy,
+    k: Coefficients,
+) -> list[GradeRow]:
+    session.flush()  # plain rows from the connection below
+    graded = _graded(session, assignments, policy)
+    exams = _exams(session)
+    people = _known_people(session)
+    for owner in list(graded.points) + list(exams):
+        people.setdefault(owner, _nobody(owner))
+    ordered = sorted(people.items(), key=lambda item: _order(*item))
+    return _rows(ordered, graded, exams, assignments, k)
+
+
+@dataclass(frozen=True)
+class GradeBookPage:
+    rows: list[GradeRow]
+    total: int
+    """Students in the whole grade book."""
+
+
+def _strays(
+    session: Session,
+    assignments: Mapping[str, Assignment],
+    policy: Policy,
+    people: Mapping[str, Person],
+) -> list[str]:
+    """Graded owners that neither the roster nor an unlinked submission names: submissions
+    linked to a roster id that is gone. Normally none; found without reading any grade."""
+    linked = session.connection().scalars(
+        select(Submission.student_id).where(Submission.student_id.is_not(None)).distinct()
     )
+    owners = (owner_of_student(sid) for sid in linked if sid is not None)
+    gone = [owner for owner in owners if owner not in people]
+    return list(_graded(session, assignments, policy, gone).points) if gone else []
+
+
+def gradebook_page(
+    session: Session,
+    assignments: Mapping[str, Assignment],
+    policy: Policy,
+    k: Coefficients,
+    start: int,
+    size: int,
+) -> GradeBookPage:
+    """Rows ``start`` to ``start + size`` of ``gradebook``: everyone is put in order (names
+    only), and only the page's students' grades are read and computed."""
+    session.flush()
+    exams = _exams(session)
+    people = _known_people(session)
+    for owner in _strays(session, assignments, policy, people) + list(exams):
+        people.setdefault(owner, _nobody(owner))
+    ordered = sorted(people.items(), key=lambda item: _order(*item))
+    shown = ordered[start : start + size]
+    graded = _graded(session, assignments, policy, [owner for owner, _ in shown])
+    return GradeBookPage(_rows(shown, graded, exams, assignments, k), len(ordered))
 
 
 # As the README promises: p_hw and p_exam to 4 decimals, the grade to 2.

@@ -42,8 +42,12 @@ class Link:
     flag: str | None
 
 
+STUDENT_OWNER = "s:"
+"""How the owner key of a roster student's versions begins (unlinked ones: ``n:``)."""
+
+
 def owner_of_student(student_id: int) -> str:
-    return f"s:{student_id}"
+    return f"{STUDENT_OWNER}{student_id}"
 
 
 def owner_of_name(name: str) -> str:

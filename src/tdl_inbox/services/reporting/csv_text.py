@@ -13,6 +13,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import cast
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -24,6 +25,12 @@ def neutralize(value: object) -> object:
 
 
 def _cell(value: object, decimal: str) -> object:
+    kind = type(value)
+    if kind is str:  # most cells: the test ``neutralize`` makes, without its calls
+        text = cast(str, value)
+        return "'" + text if text.startswith(FORMULA_STARTS) else text
+    if kind is int:
+        return value
     if value is None:
         return ""
     if decimal != "." and isinstance(value, float | Decimal):

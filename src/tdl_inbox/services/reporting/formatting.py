@@ -15,11 +15,33 @@ def iso(value: datetime | None, zone: ZoneInfo) -> str | None:
     return None if value is None else value.astimezone(zone).isoformat()
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+"""Types that are JSON as they are: most leaves, answered before the tests below."""
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+"""Dataclass -> its field names (``dataclasses.fields`` builds a tuple on every call)."""
+
+
+def _field_names(value: Any) -> tuple[str, ...]:
+    kind = type(value)
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
+    return names
+
+
 def to_jsonable(value: Any, zone: ZoneInfo) -> Any:
+    """``value`` with dataclasses as dicts and times in ISO 8601 in ``zone``, for ``json``.
+    Reports and the API turn tens of thousands of rows with it, hence the fast paths for the
+    common exact types before the general tests."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is datetime:
+        return iso(value, zone)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: to_jsonable(getattr(value, f.name), zone) for f in dataclasses.fields(value)
-        }
+        return {name: to_jsonable(getattr(value, name), zone) for name in _field_names(value)}
     if isinstance(value, dict):
         return {k: to_jsonable(v, zone) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -22,7 +22,7 @@ from tdl_inbox.adapters.db.models import Extension, Grade, Message, Student, Sub
 from tdl_inbox.adapters.store import BlobStore
 from tdl_inbox.domain.assignments import Assignment
 from tdl_inbox.domain.lateness import cutoff
-from tdl_inbox.services.grading.roster import has_roster, owner_of_student
+from tdl_inbox.services.grading.roster import STUDENT_OWNER, has_roster, owner_of_student
 from tdl_inbox.services.grading.versions import Policy, counting_versions
 from tdl_inbox.services.intake.verdicts import deadline_with_extension, refresh_verdicts
 from tdl_inbox.services.reporting.received import Hop, hops_reader
@@ -172,6 +172,12 @@ def _with_evidence(store: BlobStore, rows: list[RowMapping]) -> list[LateRow]:
     return [LateRow(**row, received=hops(row["raw_sha256"])) for row in rows]
 
 
+def _due(assignment: Assignment, until: datetime | None, now: datetime) -> bool:
+    """Whether a student with extension ``until`` (None: none) lacks an on-time version of
+    ``assignment`` for good: their deadline has passed."""
+    return now >= cutoff(deadline_with_extension(assignment, until))
+
+
 def _missing(session: Session, assignments: list[Assignment], now: datetime) -> list[MissingRow]:
     versions = session.execute(
         select(
@@ -206,13 +212,55 @@ def _missing(session: Session, assignments: list[Assignment], now: datetime) -> 
     for sid, name, group, email in people:
         owner = owner_of_student(sid)
         for a, key in keyed:
-            deadline = deadline_with_extension(a, extended.get((owner, key)))
-            if now < cutoff(deadline) or (sid, key) in on_time:
+            until = extended.get((owner, key))
+            if (sid, key) in on_time or not _due(a, until, now):
                 continue
+            deadline = deadline_with_extension(a, until)
             late = late_counts.get((sid, key), 0)
             rows.append(MissingRow(key, name, sid, group, email, deadline, late))
     order = {a.key: n for n, a in enumerate(assignments)}
     return sorted(rows, key=lambda r: order[r.assignment])
+
+
+def _missing_counts(
+    session: Session, assignments: list[Assignment], now: datetime, on_time: Mapping[str, int]
+) -> dict[str, int]:
+    """How many rows ``_missing`` gives per assignment, without visiting every (student,
+    assignment) pair: ``on_time`` is the number of roster students with an on-time version
+    of each assignment. Only students with an extension are looked at one by one."""
+    roster = session.scalar(select(func.count()).select_from(Student)) or 0
+    students = {owner_of_student(sid): sid for sid in session.scalars(select(Student.id))}
+    keys = {a.key for a in assignments}
+    extended: dict[str, dict[int, datetime]] = defaultdict(dict)
+    for owner, key, until in session.execute(
+        select(Extension.owner, Extension.assignment, Extension.until)
+    ):
+        if owner in students and key in keys:
+            extended[key][students[owner]] = until
+    ids = {sid for per_student in extended.values() for sid in per_student}
+    on_time_extended: set[tuple[int | None, str]] = set()
+    if ids:
+        on_time_extended = {
+            (sid, key)
+            for sid, key in session.execute(
+                select(Submission.student_id, Submission.assignment)
+                .where(Submission.student_id.in_(ids), Submission.late.is_(False))
+                .distinct()
+            )
+        }
+    counts = {}
+    for a in assignments:
+        exceptions = extended.get(a.key, {})
+        count = 0
+        if _due(a, None, now):
+            ok = on_time.get(a.key, 0) - sum((sid, a.key) in on_time_extended for sid in exceptions)
+            count = roster - len(exceptions) - ok
+        count += sum(
+            _due(a, until, now) and (sid, a.key) not in on_time_extended
+            for sid, until in exceptions.items()
+        )
+        counts[a.key] = count
+    return counts
 
 
 def missing_report(
@@ -239,15 +287,22 @@ def summary_report(
     """One row per configured assignment, in deadline order."""
     refresh_verdicts(session, assignments)
     on_time = Submission.late.is_(False)
+    # a roster student's versions are keyed ``s:<id>`` (``owner_of_student``), so these counts
+    # come from ``ix_submission_counting`` alone, without reading the table
+    on_roster = Submission.owner.startswith(STUDENT_OWNER, autoescape=True)
     students = session.execute(
         select(
             Submission.assignment,
             func.count(distinct(case((on_time, Submission.owner)))),
             func.count(distinct(Submission.owner)),
             func.sum(case((on_time, 0), else_=1)),
+            func.count(distinct(case((on_time & on_roster, Submission.owner)))),
         ).group_by(Submission.assignment)
     )
-    counts = {key: (ok, everyone - ok, int(late or 0)) for key, ok, everyone, late in students}
+    counts, on_time_students = {}, {}
+    for key, ok, everyone, late, roster_ok in students:
+        counts[key] = (ok, everyone - ok, int(late or 0))
+        on_time_students[key] = roster_ok
     # a counting version is graded when it has any grade row (its newest is the current one);
     # the counting versions by one index seek per group, not by numbering every version
     version = counting_versions(policy, session.get_bind().dialect.name)
@@ -260,14 +315,12 @@ def summary_report(
     grading = {key: (int(graded or 0), total - int(graded or 0)) for key, total, graded in counting}
     chosen = selected(assignments, None)
     roster = has_roster(session)
-    missing: dict[str, int] = defaultdict(int)
-    for row in _missing(session, chosen, now) if roster else []:
-        missing[row.assignment] += 1
+    missing = _missing_counts(session, chosen, now, on_time_students) if roster else {}
     rows = []
     for a in chosen:
         ok, late, late_versions = counts.get(a.key, (0, 0, 0))
         graded, pending = grading.get(a.key, (0, 0))
-        lacking = missing[a.key] if roster else None
+        lacking = missing.get(a.key, 0) if roster else None
         rows.append(
             SummaryRow(a.key, a.deadline, ok, late, late_versions, lacking, graded, pending)
         )
