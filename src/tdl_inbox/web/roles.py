@@ -13,9 +13,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tdl_inbox.services.operations.accounts import Account
+from tdl_inbox.web import csrf
 from tdl_inbox.web.api_errors import LOGIN_REQUIRED
 from tdl_inbox.web.auth import Caller, caller
-from tdl_inbox.web.pages import api_error, csrf_of, render, templates, to_login
+from tdl_inbox.web.pages import api_error, csrf_of, forbidden_csrf, render, templates, to_login
 
 ADMIN_ONLY = "this is for admins only: ask an admin to do it, or to make you one"
 
@@ -48,6 +49,19 @@ def admin(request: Request) -> Caller | Response:
         return api_error(ADMIN_ONLY, 403)
     context = {"user": who.account, "csrf_token": csrf_of(who.session), "message": ADMIN_ONLY}
     return render(request, "forbidden.html", context, status_code=403)
+
+
+def form_sender(
+    request: Request, sent_token: str, *, admin_only: bool = False
+) -> Caller | Response:
+    """Who sent a state-changing form, if its CSRF token is the session's; else the refusal
+    (the login, 403 for a grader on an admin form, 403 for a missing or wrong token)."""
+    who = admin(request) if admin_only else signed_in(request)
+    if isinstance(who, Response):
+        return who
+    if not csrf.valid(who.session, sent_token):
+        return forbidden_csrf()
+    return who
 
 
 # The navigation bar in base.html shows the admin pages to admins only, by the same rule.

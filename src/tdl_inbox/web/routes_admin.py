@@ -44,13 +44,12 @@ from tdl_inbox.services.reporting.reports import (
     selected,
     summary_report,
 )
-from tdl_inbox.web import csrf, roles
+from tdl_inbox.web import roles
 from tdl_inbox.web.auth import Caller
 from tdl_inbox.web.pages import (
     PAGE_SIZE,
     api_error,
     csrf_of,
-    forbidden_csrf,
     page_count,
     page_number,
     render,
@@ -216,16 +215,6 @@ async def _fields(request: Request, names: tuple[str, ...]) -> Fields:
     return {name: str(form.get(name) or "") for name in ("csrf_token", *names)}
 
 
-def _admin_form(request: Request, fields: Fields) -> Caller | Response:
-    """The admin behind a form with a valid CSRF token, or the refusal."""
-    who = roles.admin(request)
-    if isinstance(who, Response):
-        return who
-    if not csrf.valid(who.session, fields["csrf_token"]):
-        return forbidden_csrf()
-    return who
-
-
 def _form_route(
     names: tuple[str, ...], handle: Callable[[Request, Caller, Fields], Response]
 ) -> Callable[[Request], Awaitable[Response]]:
@@ -233,7 +222,7 @@ def _form_route(
     pool as the admin who sent it."""
 
     def checked(request: Request, fields: Fields) -> Response:
-        who = _admin_form(request, fields)
+        who = roles.form_sender(request, fields["csrf_token"], admin_only=True)
         return who if isinstance(who, Response) else handle(request, who, fields)
 
     async def endpoint(request: Request) -> Response:

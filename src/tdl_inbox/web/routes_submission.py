@@ -32,9 +32,9 @@ from tdl_inbox.services.grading.grades import Seen, get_submission, record_grade
 from tdl_inbox.services.grading.notebook import NOTEBOOK_CSS
 from tdl_inbox.services.grading.refs import WrongKind, submission_id_of
 from tdl_inbox.services.reporting.formatting import short_time, verdict_text
-from tdl_inbox.web import csrf, roles
+from tdl_inbox.web import roles
 from tdl_inbox.web.auth import Caller
-from tdl_inbox.web.pages import csrf_of, forbidden_csrf, render
+from tdl_inbox.web.pages import csrf_of, render
 from tdl_inbox.web.urls import attachment_url, raw_message_url, submission_url
 
 FORM_FIELDS = ("csrf_token", "points", "extra", "comment", "seen_grade", "action")
@@ -212,11 +212,9 @@ async def _form_post(request: Request, action: Action) -> Response:
 
 
 def _checked(request: Request, fields: dict[str, str], action: Action) -> Response:
-    who = roles.signed_in(request)
+    who = roles.form_sender(request, fields["csrf_token"])
     if isinstance(who, Response):
         return who
-    if not csrf.valid(who.session, fields["csrf_token"]):
-        return forbidden_csrf()
     try:
         submission_id = submission_of(_app(request), request.path_params["ref"])
     except NotFound as missing:
@@ -328,11 +326,9 @@ async def next_post(request: Request) -> Response:
 
 def _next(request: Request, sent: str, assignment: str) -> Response:
     """The caller's next item, of ``assignment`` when the form names one (the queue's filter)."""
-    who = roles.signed_in(request)
+    who = roles.form_sender(request, sent)
     if isinstance(who, Response):
         return who
-    if not csrf.valid(who.session, sent):
-        return forbidden_csrf()
     app = _app(request)
     key = assignment_key(assignment) if assignment.strip() else None
     if key is not None and key not in app.ctx.assignments:
